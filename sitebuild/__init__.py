@@ -1,0 +1,1 @@
+"""Build steps for the static LLM Data Review site."""
