@@ -31,7 +31,7 @@ from sitebuild.runtime import (  # noqa: E402
     fetch_runtime,
     read_lock,
 )
-from sitebuild.serve import make_server  # noqa: E402
+from sitebuild.serve import serve_until_interrupted  # noqa: E402
 
 DEFAULT_DATA = REPO_DIR / "sample_data" / "langsmith_runs.json"
 DEFAULT_OUT = REPO_DIR / "_site"
@@ -125,18 +125,6 @@ def build_site(data_path: Path, out_dir: Path, cache_dir: Path) -> None:
     log.info("Site ready in %s", out_dir)
 
 
-def serve_site(site_dir: Path, port: int) -> None:
-    """Serve the site on 127.0.0.1 until interrupted."""
-    server = make_server(site_dir, port=port, log_requests=True)
-    log.info("Serving %s at http://127.0.0.1:%d/ (the app is at /app/); press Ctrl+C to stop", site_dir, server.server_port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        log.info("Stopped")
-    finally:
-        server.server_close()
-
-
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Build the LLM Data Review site into a folder of static files.")
     parser.add_argument(
@@ -173,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     if arguments.serve:
-        serve_site(out_dir, arguments.port)
+        serve_until_interrupted(out_dir, port=arguments.port, log=log.info)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 # Module workers need a JavaScript MIME type, and WebAssembly streaming compilation needs
@@ -43,3 +44,26 @@ def start_in_thread(site_dir: Path, *, host: str = "127.0.0.1") -> http.server.T
     server = make_server(site_dir, host=host, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+
+def serve_until_interrupted(site_dir: Path, *, port: int = 8000, log: Callable[[str], None] = print) -> None:
+    """Serve `site_dir` on 127.0.0.1 and log each request until Ctrl+C."""
+    server = make_server(site_dir, port=port, log_requests=True)
+    log(f"Serving {site_dir} at http://127.0.0.1:{server.server_port}/ (the app is at /app/); Ctrl+C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log("Stopped")
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve a built site on 127.0.0.1.")
+    parser.add_argument("site_dir", type=Path, help="folder written by build.py, such as _site")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    arguments = parser.parse_args()
+    serve_until_interrupted(arguments.site_dir, port=arguments.port)
