@@ -11,7 +11,9 @@ has succeeded, so a failed build leaves the previous site untouched.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import re
 import shutil
 import sys
 import tempfile
@@ -22,12 +24,19 @@ REPO_DIR = Path(__file__).resolve().parent
 APP_DIR = REPO_DIR / "app"
 sys.path.insert(0, str(APP_DIR))
 
-from review_data import DatasetError, load_dataset  # noqa: E402 - needs the app folder on sys.path
+from traces import FORMATS, DatasetFormatError, LoadedDataset, load_dataset_file  # noqa: E402 - needs app/ on sys.path
 from sitebuild.blog import BlogRenderError, render_blog, write_app_source  # noqa: E402
-from sitebuild.page import PageRenderError, render_page, write_runtime_files  # noqa: E402
+from sitebuild.page import (  # noqa: E402
+    PageRenderError,
+    copy_runtime,
+    finish_site,
+    render_page,
+    write_runtime_files,
+)
 from sitebuild.runtime import (  # noqa: E402
     RuntimeFetchError,
     default_cache_dir,
+    build_package_bundle,
     fetch_runtime,
     read_lock,
 )
@@ -36,10 +45,12 @@ from sitebuild.serve import serve_until_interrupted  # noqa: E402
 DEFAULT_DATA = REPO_DIR / "sample_data" / "langsmith_runs.json"
 DEFAULT_OUT = REPO_DIR / "_site"
 
-# Site layout: the app's page at app/, Pyodide's core at pyodide/, wheels at wheels/. The worker
-# script lives at app/runtime/, so its URLs to the shared folders go up two levels.
-PYODIDE_URL_FROM_WORKER = "../../pyodide/"
-WHEELS_URL_FROM_WORKER = "../../wheels/"
+
+# An empty file that marks a folder as a site this build wrote, so that --out may replace it.
+SITE_MARKER = ".llm-data-review-site"
+
+# Above this size the browser may run out of memory: 113 MB booted in Chromium here, 226 MB did not.
+LARGE_DATASET_BYTES = 100 * 1024 * 1024
 
 log = logging.getLogger("build")
 
@@ -48,16 +59,43 @@ class BuildError(Exception):
     """A build step failed; the message says which and what to do."""
 
 
-def stage_app(app_dir: Path, data_path: Path, staging_dir: Path) -> Path:
-    """Copy the app and the dataset into `staging_dir`/app and return that folder."""
+def stage_app(app_dir: Path, data_path: Path, settings: dict, staging_dir: Path) -> Path:
+    """Copy the app, the dataset and the review settings into `staging_dir`/app; return that folder."""
     staged = staging_dir / "app"
     shutil.copytree(
-        app_dir, staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "datasets")
+        app_dir,
+        staged,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "datasets", "review_settings.json"),
     )
     datasets = staged / "datasets"
     datasets.mkdir()
-    shutil.copy2(data_path, datasets / data_path.name)
+    shutil.copy2(data_path, datasets / safe_file_name(data_path.name))
+    (staged / "review_settings.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
     return staged
+
+
+def read_dataset(data_path: Path, data_format: str | None, *, strict: bool) -> LoadedDataset:
+    """Read and check the dataset, logging each record that could not be read."""
+    dataset = load_dataset_file(data_path, format=data_format)
+    count = len(dataset.records)
+    log.info("Dataset %s: %d record%s in %s format", data_path, count, "" if count == 1 else "s", dataset.format)
+
+    for problem in dataset.problems:
+        field = f", {problem.field}" if problem.field else ""
+        log.warning("WARNING: %s, %s%s: %s", data_path.name, problem.location, field, problem.message)
+    if dataset.problems:
+        log.warning(
+            "WARNING: %d part(s) of %s could not be read and are left out of review; "
+            "they are kept unchanged in the curated download",
+            len(dataset.problems),
+            data_path.name,
+        )
+
+    if strict and dataset.problems:
+        raise BuildError(f"{data_path} has {len(dataset.problems)} problem(s) and --strict is set; fix them or drop --strict")
+    if not dataset.records:
+        raise BuildError(f"{data_path} has no record that could be read; see the problems above")
+    return dataset
 
 
 def stage_blog(repo_dir: Path, app_py: Path, staging_dir: Path) -> Path:
@@ -70,17 +108,26 @@ def stage_blog(repo_dir: Path, app_py: Path, staging_dir: Path) -> Path:
     return project
 
 
-def copy_runtime(pyodide_files: dict[str, Path], wheels: list[Path], site_dir: Path) -> None:
-    """Copy Pyodide's core and the wheels into the site."""
-    pyodide_dir = site_dir / "pyodide"
-    pyodide_dir.mkdir()
-    for name, path in pyodide_files.items():
-        shutil.copy2(path, pyodide_dir / name)
+def check_output_directory(out_dir: Path) -> None:
+    """Raise BuildError unless `out_dir` is missing, empty, or a site an earlier build wrote."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise BuildError(f"--out {out_dir} is a file, not a folder; choose a folder for the site")
+    if (out_dir / SITE_MARKER).is_file() or not any(out_dir.iterdir()):
+        return
+    raise BuildError(
+        f"--out {out_dir} is a folder that this build did not write (no {SITE_MARKER} in it), "
+        "so it is not replaced; choose an empty or new folder"
+    )
 
-    wheels_dir = site_dir / "wheels"
-    wheels_dir.mkdir()
-    for path in wheels:
-        shutil.copy2(path, wheels_dir / path.name)
+
+def remove_stale_builds(out_dir: Path) -> None:
+    """Delete temporary folders that an interrupted earlier build left next to `out_dir`."""
+    for pattern in (f".{out_dir.name}.build-*", f".{out_dir.name}.previous-*"):
+        for stale in out_dir.parent.glob(pattern):
+            log.info("Removing %s, left by an interrupted build", stale)
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def replace_directory(new_dir: Path, out_dir: Path) -> None:
@@ -92,23 +139,52 @@ def replace_directory(new_dir: Path, out_dir: Path) -> None:
     new_dir.rename(out_dir)
     if previous is not None:
         shutil.rmtree(previous, ignore_errors=True)
+        if previous.exists():
+            log.warning("WARNING: could not delete the previous site, now at %s; delete it by hand", previous)
 
 
-def build_site(data_path: Path, out_dir: Path, cache_dir: Path) -> None:
+def safe_file_name(name: str) -> str:
+    """Return `name` with only characters that every file system and URL accept."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, "json"
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "dataset"
+    return f"{cleaned}.{re.sub(r'[^A-Za-z0-9]+', '', suffix) or 'json'}"
+
+
+def build_site(
+    data_path: Path,
+    out_dir: Path,
+    cache_dir: Path,
+    *,
+    data_format: str | None = None,
+    labels: list[str] | None = None,
+    strict: bool = False,
+) -> None:
     """Build the whole site for `data_path` into `out_dir`."""
-    dataset = load_dataset(data_path)
-    log.info("Dataset %s: %d records", data_path, len(dataset.rows))
+    check_output_directory(out_dir)
+    dataset = read_dataset(data_path, data_format, strict=strict)
+    settings = {"format": dataset.format, "labels": labels or []}
+    size = data_path.stat().st_size
+    if size > LARGE_DATASET_BYTES:
+        log.warning(
+            "WARNING: %s is %d MB; the browser may run out of memory above about %d MB, so split it",
+            data_path.name, size // 2**20, LARGE_DATASET_BYTES // 2**20,
+        )
 
-    pyodide_files, wheels = fetch_runtime(read_lock(), cache_dir, log=log.info)
+    lock = read_lock()
+    pyodide_files, wheels = fetch_runtime(lock, cache_dir, log=log.info)
+    bundle = build_package_bundle(lock, pyodide_files, wheels, cache_dir, log=log.info)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(out_dir)
     with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}.build-", dir=out_dir.parent) as temp:
         staging_dir = Path(temp)
         site_dir = staging_dir / "site"
         site_dir.mkdir()
 
         # The blog goes first: Quarto may clear its output folder before writing.
-        staged_app = stage_app(APP_DIR, data_path, staging_dir)
+        staged_app = stage_app(APP_DIR, data_path, settings, staging_dir)
         render_blog(stage_blog(REPO_DIR, APP_DIR / "app.py", staging_dir), site_dir, log=log.info)
 
         page_dir = site_dir / "app"
@@ -116,11 +192,12 @@ def build_site(data_path: Path, out_dir: Path, cache_dir: Path) -> None:
         render_page(staged_app, page_dir)
         log.info("Wrote %s", out_dir / "app" / "index.html")
 
-        wheel_urls = [WHEELS_URL_FROM_WORKER + path.name for path in wheels]
-        write_runtime_files(staged_app, page_dir, pyodide_url=PYODIDE_URL_FROM_WORKER, wheel_urls=wheel_urls)
-        copy_runtime(pyodide_files, wheels, site_dir)
-        log.info("Copied Pyodide %s and %d wheels", read_lock().pyodide.version, len(wheels))
+        runtime_urls = copy_runtime(pyodide_files, bundle.packages, bundle.stdlib, site_dir)
+        write_runtime_files(staged_app, page_dir, runtime_urls)
+        log.info("Copied Pyodide %s and the bundle of %d packages", lock.pyodide.version, len(wheels))
 
+        (site_dir / SITE_MARKER).write_text("", encoding="utf-8")
+        finish_site(site_dir, log=log.info)
         replace_directory(site_dir, out_dir)
     log.info("Site ready in %s", out_dir)
 
@@ -131,8 +208,24 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--data",
         type=Path,
         default=DEFAULT_DATA,
-        help="dataset to review: a JSON list of LangSmith run rows or the same table as pandas "
-        f"DataFrame.to_json() writes it (default: {DEFAULT_DATA.relative_to(REPO_DIR)})",
+        help="dataset to review: JSON or JSONL in any format that --format lists, detected "
+        f"automatically (default: {DEFAULT_DATA.relative_to(REPO_DIR)})",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="read --data in this format instead of detecting it",
+    )
+    parser.add_argument(
+        "--labels",
+        default="",
+        help="comma-separated labels offered for every record, such as 'hallucination,wrong tool'",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail the build when any line or record of --data cannot be read (default: report and skip it)",
     )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="output folder, replaced on success (default: _site)"
@@ -154,11 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = arguments.out.resolve()
 
     try:
-        build_site(arguments.data.resolve(), out_dir, arguments.cache or default_cache_dir())
-    except (DatasetError, RuntimeFetchError, BlogRenderError, PageRenderError, BuildError) as error:
+        build_site(
+            arguments.data.resolve(),
+            out_dir,
+            arguments.cache or default_cache_dir(),
+            data_format=arguments.format,
+            labels=[label.strip() for label in arguments.labels.split(",") if label.strip()],
+            strict=arguments.strict,
+        )
+    except (DatasetFormatError, RuntimeFetchError, BlogRenderError, PageRenderError, BuildError) as error:
         log.error("Build failed: %s", error)
         log.error("The previous site in %s, if any, was left unchanged.", out_dir)
         return 1
+    except OSError as error:
+        log.error("Build failed: %s: %s", error.filename or "a file", error.strerror or error)
+        log.error("The previous site in %s, if any, was left unchanged.", out_dir)
+        return 1
+    except KeyboardInterrupt:
+        log.error("Build interrupted; the previous site in %s, if any, was left unchanged.", out_dir)
+        return 130
 
     if arguments.serve:
         serve_until_interrupted(out_dir, port=arguments.port, log=log.info)

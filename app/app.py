@@ -1,25 +1,40 @@
-"""LLM Data Review: step through LLM runs, correct the final output, accept or reject each one.
+"""LLM Data Review: step through LLM traces, correct the final output, accept or reject each one.
 
 The same file runs under `shiny run app/app.py` and inside the browser on Pyodide. Browser storage
-(IndexedDB) and file downloads are handled by www/review.js in the page; the server talks to it through
-custom messages and reads its replies as inputs.
+(IndexedDB), file reading, keyboard shortcuts and downloads are handled by www/review.js in the page.
+The server drives that script with custom messages and reads its replies as inputs.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import time
 from pathlib import Path
 
-from chat_view import render_conversation
+from chat_view import render_conversation, render_output_calls
 from htmltools import tags
-from review_data import STATUSES, Dataset, export_dataset, load_dataset
-from review_state import ReviewState, StoredStateError
+from review_state import STATUSES, ReviewState, StoredStateError
+from review_view import (
+    EXPORT_CHOICES,
+    View,
+    describe_progress,
+    describe_rate,
+    export_file,
+    render_counts,
+    render_diff,
+    render_status_box,
+)
 from shiny import App, reactive, render, req, ui
+from traces import DatasetFormatError, LoadedDataset, load_dataset_bytes, load_dataset_file
 
 APP_DIR = Path(__file__).resolve().parent
 
-# The build places the dataset in datasets/; a checkout without one falls back to the sample data.
+# The build places the dataset in datasets/ and its settings in review_settings.json; a checkout
+# without them falls back to the sample data and no preset labels.
 DATASETS_DIR = APP_DIR / "datasets"
+SETTINGS_PATH = APP_DIR / "review_settings.json"
 SAMPLE_DATASET = APP_DIR.parent / "sample_data" / "langsmith_runs.json"
 
 
@@ -40,26 +55,71 @@ def find_dataset_path() -> Path:
     return SAMPLE_DATASET
 
 
-def curated_file_name(dataset: Dataset) -> str:
-    """Return the download name, e.g. "runs.json" becomes "runs.curated.json"."""
-    stem = Path(dataset.name).stem or "dataset"
-    return f"{stem}.curated.json"
+def read_settings() -> dict:
+    """Return the build's settings: `format` (a reader name or null) and preset `labels`."""
+    if SETTINGS_PATH.is_file():
+        return json.loads(SETTINGS_PATH.read_text(encoding="utf-8"))
+    return {"format": os.environ.get("LLM_REVIEW_FORMAT") or None, "labels": []}
 
 
-DATASET = load_dataset(find_dataset_path())
+def start_review(dataset: LoadedDataset) -> ReviewState:
+    return ReviewState.start(
+        [record.review for record in dataset.records],
+        [record.output_text for record in dataset.records],
+    )
+
+
+SETTINGS = read_settings()
+PRESET_LABELS: list[str] = list(SETTINGS.get("labels") or [])
+BUILT_IN_DATASET = load_dataset_file(find_dataset_path(), format=SETTINGS.get("format"))
 
 app_ui = ui.page_fluid(
     # An empty icon keeps the browser from requesting /favicon.ico, which no server here has.
-    ui.head_content(tags.link(rel="icon", href="data:,")),
+    ui.head_content(
+        # Defence in depth next to the escaping in chat_view: no image, media, frame or plugin from
+        # another origin may load, whatever ends up in the page.
+        tags.meta(
+            http_equiv="Content-Security-Policy",
+            content="img-src 'self' data: blob:; media-src 'self'; frame-src 'none'; object-src 'none'",
+        ),
+        tags.link(rel="icon", href="data:,"),
+        tags.meta(name="viewport", content="width=device-width, initial-scale=1"),
+    ),
     ui.include_css(APP_DIR / "www" / "review.css"),
     ui.include_js(APP_DIR / "www" / "review.js"),
     tags.header(
         tags.h1("LLM Data Review", class_="h4 mb-0"),
-        tags.span(DATASET.name, class_="dataset-name text-muted"),
+        ui.output_text("dataset_name", inline=True),
         ui.output_text("progress", inline=True),
+        tags.button(
+            "Shortcuts (?)",
+            type="button",
+            class_="btn btn-link btn-sm",
+            id="show-shortcuts",
+            aria_haspopup="dialog",
+        ),
         class_="review-header",
     ),
     ui.output_ui("storage_notice"),
+    ui.output_ui("dataset_problems"),
+    tags.div(
+        ui.input_select(
+            "filter_status",
+            "Status",
+            choices={"": "All", **{status: status for status in STATUSES}},
+            width="9rem",
+        ),
+        ui.input_select("filter_label", "Label", choices={"": "All"}, width="11rem"),
+        ui.input_text("search", "Search", placeholder="Text in messages or output", width="16rem"),
+        tags.div(
+            ui.input_numeric("jump_to", "Record #", value=None, min=1, width="7rem"),
+            ui.input_action_button("jump", "Go", class_="btn-outline-secondary btn-sm"),
+            class_="jump-group",
+        ),
+        ui.input_action_button("next_pending", "Next pending", class_="btn-outline-secondary btn-sm"),
+        class_="filter-bar",
+        role="search",
+    ),
     ui.layout_columns(
         tags.section(
             tags.h2("Input conversation", class_="h6 text-muted"),
@@ -70,123 +130,415 @@ app_ui = ui.page_fluid(
         tags.section(
             ui.output_ui("status_box"),
             ui.output_ui("done_message"),
+            ui.output_ui("output_calls"),
             ui.input_text_area(
                 "output_text",
                 "LLM Output (Editable)",
-                rows=14,
+                rows=12,
                 width="100%",
                 resize="vertical",
             ),
             tags.div(
-                ui.input_action_button("accept", "Accept", class_="btn-success"),
-                ui.input_action_button("reject", "Reject", class_="btn-danger"),
-                ui.input_action_button("back", "Back", class_="btn-outline-secondary"),
-                ui.input_action_button("next", "Next", class_="btn-outline-secondary"),
-                ui.input_action_button("reset", "Reset", class_="btn-outline-warning"),
+                ui.input_action_button("accept", "Accept", class_="btn-success", title="Accept (a, or Ctrl+Enter in the editor)"),
+                ui.input_action_button("reject", "Reject", class_="btn-danger", title="Reject (r)"),
+                ui.input_action_button("back", "Back", class_="btn-outline-secondary", title="Back (k)"),
+                ui.input_action_button("next", "Next", class_="btn-outline-secondary", title="Next (j)"),
+                ui.input_action_button("reset", "Reset", class_="btn-outline-warning", title="Reset (x)"),
+                ui.input_action_button("undo", "Undo", class_="btn-outline-secondary", title="Undo (u)"),
                 class_="review-buttons",
             ),
-            tags.h2("Counts", class_="h6 text-muted mt-3"),
+            # Below the buttons, so that the diff appearing while typing never moves them.
+            ui.output_ui("output_diff"),
+            ui.input_text_area("note", "Note", rows=2, width="100%", placeholder="Why this decision?"),
+            ui.input_checkbox_group("labels", "Labels", choices=PRESET_LABELS, inline=True),
+            tags.div(
+                ui.input_text("new_label", None, placeholder="New label", width="12rem"),
+                ui.input_action_button("add_label", "Add label", class_="btn-outline-secondary btn-sm"),
+                class_="add-label",
+            ),
+            tags.h2("Progress", class_="h6 text-muted mt-3"),
             ui.output_ui("counts"),
-            ui.input_action_button("download", "Download curated JSON", class_="btn-primary"),
+            ui.output_text("review_rate"),
+            tags.div(
+                ui.input_select("export_format", "Export", choices=EXPORT_CHOICES, width="100%"),
+                ui.input_action_button("download", "Download curated data", class_="btn-primary"),
+                class_="export-group",
+            ),
+            tags.div(
+                tags.div("Review another file", class_="form-label"),
+                # A plain button: Shiny would bind an <input type="file"> as an upload, which needs
+                # an HTTP server. review.js opens the file chooser and reads the file in the page.
+                tags.button("Open a JSON or JSONL file…", type="button", id="open-file", class_="btn btn-outline-secondary btn-sm"),
+                tags.p(
+                    "Or drop a JSON or JSONL file anywhere on the page. It is read in this browser and never uploaded.",
+                    class_="form-text",
+                ),
+                tags.div(id="open-file-status", role="status", aria_live="polite"),
+                class_="open-file-group",
+            ),
             class_="review-column",
             aria_label="Review",
         ),
         col_widths={"sm": 12, "lg": (7, 5)},
+    ),
+    tags.div(
+        tags.div(
+            tags.h2("Keyboard shortcuts", class_="h5"),
+            tags.table(
+                tags.tbody(
+                    *(
+                        tags.tr(tags.td(tags.kbd(key)), tags.td(action))
+                        for key, action in (
+                            ("a", "Accept"),
+                            ("Ctrl+Enter", "Accept, also while editing the output"),
+                            ("r", "Reject"),
+                            ("j or →", "Next"),
+                            ("k or ←", "Back"),
+                            ("x", "Reset"),
+                            ("u", "Undo"),
+                            ("p", "Next pending"),
+                            ("e", "Edit the output"),
+                            ("n", "Edit the note"),
+                            ("/", "Search"),
+                            ("?", "Show or hide this help"),
+                            ("Esc", "Leave a text field, close this help"),
+                        )
+                    )
+                ),
+                class_="table table-sm",
+            ),
+            tags.button("Close", type="button", class_="btn btn-secondary btn-sm", id="close-shortcuts"),
+            class_="shortcut-panel",
+        ),
+        id="shortcut-help",
+        role="dialog",
+        aria_modal="true",
+        aria_label="Keyboard shortcuts",
+        hidden="",
     ),
     title="LLM Data Review",
 )
 
 
 def server(input, output, session):
-    review = reactive.value(ReviewState.from_dataset(DATASET))
+    dataset = reactive.value(BUILT_IN_DATASET)
+    review = reactive.value(start_review(BUILT_IN_DATASET))
+    started = time.monotonic()
+    decisions = reactive.value(0)
 
-    # Nothing is shown or changed until the page has answered with the stored progress, so a
-    # decision made in the first second can't be overwritten by the restore.
+    # Nothing is shown or changed until the page has returned the stored progress, so a decision
+    # made in the first second can't be overwritten by the restore.
     storage_ready = reactive.value(False)
+    storage_available = reactive.value(True)
     storage_problem = reactive.value("")
 
-    async def commit(state: ReviewState) -> None:
-        review.set(state)
+    # Decisions wait here until the page confirms the IndexedDB write: a state is shown only once it
+    # is stored. `latest` is what the next action builds on.
+    pending_states: dict[int, ReviewState] = {}
+    sequence = {"last": 0}
+
+    def latest() -> ReviewState:
+        if pending_states:
+            return pending_states[max(pending_states)]
+        return review.get()
+
+    async def commit(state: ReviewState, changed: list[int], *, decision: bool = False) -> None:
+        if decision:
+            decisions.set(decisions.get() + 1)
+        if not storage_available.get():
+            review.set(state)
+            return
+
+        sequence["last"] += 1
+        pending_states[sequence["last"]] = state
         await session.send_custom_message(
-            "review-storage-save", {"key": DATASET.dataset_id, "state": state.to_storage()}
+            "review-storage-save",
+            {
+                "dataset": dataset.get().dataset_id,
+                "sequence": sequence["last"],
+                **state.to_storage(changed),
+            },
+        )
+
+    def apply_confirmed(number: int) -> None:
+        """Show the newest state the page has confirmed, dropping older pending ones."""
+        if number not in pending_states:
+            return
+        state = pending_states[number]
+        for key in [key for key in pending_states if key <= number]:
+            del pending_states[key]
+        review.set(state)
+
+    async def load_dataset_into_session(loaded: LoadedDataset) -> None:
+        pending_states.clear()
+        storage_ready.set(False)
+        dataset.set(loaded)
+        review.set(start_review(loaded))
+        await session.send_custom_message(
+            "review-storage-load", {"dataset": loaded.dataset_id, "total": len(loaded.records)}
         )
 
     @reactive.effect
     async def request_stored_review():
-        await session.send_custom_message("review-storage-load", {"key": DATASET.dataset_id})
+        with reactive.isolate():
+            current = dataset.get()
+        await session.send_custom_message(
+            "review-storage-load", {"dataset": current.dataset_id, "total": len(current.records)}
+        )
 
     @reactive.effect
     @reactive.event(input.stored_review)
     def restore_stored_review():
         reply = input.stored_review()
-        stored = reply.get("state")
+        if reply.get("dataset") != dataset.get().dataset_id:
+            return
+
         if reply.get("error"):
-            storage_problem.set(f"Progress is not being saved: {reply['error']}")
-        elif stored is not None:
+            storage_available.set(False)
+            storage_problem.set(f"Progress is not being saved in this browser: {reply['error']}")
+        elif reply.get("state") is not None:
             try:
-                review.set(review.get().restore(stored))
+                review.set(review.get().restore(reply["state"]))
             except StoredStateError as error:
-                storage_problem.set(f"Saved progress could not be read and was ignored: {error}")
+                storage_problem.set(f"Saved progress could not be read and was not applied: {error}")
         storage_ready.set(True)
+
+    @reactive.effect
+    @reactive.event(input.storage_ack)
+    def confirm_stored():
+        apply_confirmed(input.storage_ack()["sequence"])
 
     @reactive.effect
     @reactive.event(input.storage_error)
     def report_storage_error():
-        storage_problem.set(f"Progress is not being saved: {input.storage_error()}")
+        problem = input.storage_error()
+        storage_available.set(False)
+        storage_problem.set(f"Progress is not being saved in this browser: {problem['message']}")
+        # The decision still counts for this page; it can be kept with Download.
+        apply_confirmed(problem["sequence"])
 
     @reactive.effect
-    def show_current_output():
+    @reactive.event(input.remote_records)
+    def apply_remote_records():
+        # Another tab on the same dataset stored these records; show them here too.
+        update = input.remote_records()
+        if update.get("dataset") != dataset.get().dataset_id:
+            return
+        try:
+            review.set(review.get().restore(update["state"], include_position=False))
+        except StoredStateError as error:
+            storage_problem.set(f"A change from another tab could not be applied: {error}")
+
+    @reactive.effect
+    @reactive.event(input.opened_file)
+    async def open_dropped_file():
+        opened = input.opened_file()
+        try:
+            data = base64.b64decode(opened["base64"])
+            loaded = load_dataset_bytes(data, opened["name"])
+        except (DatasetFormatError, ValueError) as error:
+            await session.send_custom_message("review-open-result", {"ok": False, "message": str(error)})
+            return
+        await load_dataset_into_session(loaded)
+        await session.send_custom_message(
+            "review-open-result",
+            {
+                "ok": True,
+                "message": f"Opened {loaded.name}: {len(loaded.records)} records ({loaded.format}), "
+                f"{len(loaded.problems)} problems",
+            },
+        )
+
+    # The records that pass the filters.
+
+    @reactive.calc
+    def search_texts() -> list[str]:
+        texts = []
+        for record in dataset.get().records:
+            parts = [message.text for message in record.messages]
+            parts.append(record.output_text)
+            texts.append("\n".join(parts).casefold())
+        return texts
+
+    @reactive.calc
+    def view() -> View:
+        state = review.get()
+        status = input.filter_status()
+        label = input.filter_label()
+        query = input.search().strip().casefold()
+        if not (status or label or query):
+            return View(indices=range(state.total), total=state.total)
+
+        texts = search_texts() if query else None
+        indices = []
+        for index in range(state.total):
+            current = state.review_at(index)
+            if status and current.status != status:
+                continue
+            if label and label not in current.labels:
+                continue
+            if texts is not None and query not in texts[index] and query not in state.output_at(index).casefold():
+                continue
+            indices.append(index)
+        return View(indices=indices, total=state.total)
+
+    @reactive.effect
+    @reactive.event(input.filter_status, input.filter_label, input.search)
+    async def follow_filters():
         req(storage_ready())
-        current = review.get().current
-        ui.update_text_area("output_text", value=current.output if current else "")
+        state = latest()
+        target = view().first_from(0 if state.is_done else state.position)
+        if target != state.position:
+            await commit(state.move_to(target), [])
+
+    # Keep the editor, note and labels in step with the current record.
+
+    @reactive.effect
+    def show_current_record():
+        req(storage_ready())
+        state = review.get()
+        current = state.current
+        ui.update_text_area("output_text", value=state.output_at(state.position) if current else "")
+        ui.update_text_area("note", value=current.note if current else "")
+        all_labels = sorted(set(PRESET_LABELS) | set(state.label_counts))
+        ui.update_checkbox_group("labels", choices=all_labels, selected=list(current.labels) if current else [], inline=True)
+
+    @reactive.effect
+    def offer_label_filter():
+        labels = sorted(set(PRESET_LABELS) | set(review.get().label_counts))
+        with reactive.isolate():
+            selected = input.filter_label()
+        ui.update_select("filter_label", choices={"": "All", **{label: label for label in labels}}, selected=selected)
+
+    # Decisions.
 
     @reactive.effect
     @reactive.event(input.accept)
     async def accept_record():
-        state = review.get()
+        state = latest()
         req(storage_ready(), not state.is_done)
-        await commit(state.accept(input.output_text()))
+        next_position = view().next_after(state.position)
+        await commit(state.accept(input.output_text(), next_position=next_position), [state.position], decision=True)
 
     @reactive.effect
     @reactive.event(input.reject)
     async def reject_record():
-        state = review.get()
+        state = latest()
         req(storage_ready(), not state.is_done)
-        await commit(state.reject())
+        next_position = view().next_after(state.position)
+        await commit(state.reject(next_position=next_position), [state.position], decision=True)
 
     @reactive.effect
     @reactive.event(input.reset)
     async def reset_record():
-        state = review.get()
+        state = latest()
         req(storage_ready(), not state.is_done)
-        await commit(state.reset())
+        await commit(state.reset(), [state.position])
+
+    @reactive.effect
+    @reactive.event(input.undo)
+    async def undo_decision():
+        req(storage_ready())
+        undone = latest().undo()
+        if undone is None:
+            ui.notification_show("Nothing to undo.", duration=2, type="message")
+            return
+        state, index = undone
+        await commit(state, [index])
+
+    @reactive.effect
+    @reactive.event(input.note)
+    async def save_note():
+        state = latest()
+        req(storage_ready(), not state.is_done)
+        if input.note() != state.review_at(state.position).note:
+            await commit(state.annotate(note=input.note()), [state.position])
+
+    @reactive.effect
+    @reactive.event(input.labels, ignore_none=False)
+    async def save_labels():
+        state = latest()
+        req(storage_ready(), not state.is_done)
+        labels = list(input.labels() or [])
+        if labels != state.review_at(state.position).labels:
+            await commit(state.annotate(labels=labels), [state.position])
+
+    @reactive.effect
+    @reactive.event(input.add_label)
+    async def add_label():
+        state = latest()
+        label = input.new_label().strip()
+        req(storage_ready(), not state.is_done, label)
+        current = state.review_at(state.position)
+        ui.update_text("new_label", value="")
+        if label not in current.labels:
+            await commit(state.annotate(labels=[*current.labels, label]), [state.position])
+
+    # Navigation.
 
     @reactive.effect
     @reactive.event(input.back)
     async def go_back():
         req(storage_ready())
-        await commit(review.get().go_back())
+        state = latest()
+        previous = view().previous_before(state.position)
+        if previous is not None:
+            await commit(state.move_to(previous), [])
 
     @reactive.effect
     @reactive.event(input.next)
     async def go_next():
         req(storage_ready())
-        await commit(review.get().go_next())
+        state = latest()
+        following = view().next_after(state.position)
+        # Next stops at the last record; only a decision there moves past it to the summary.
+        if following >= state.total:
+            ui.notification_show("This is the last record in this view.", duration=2, type="message")
+            return
+        await commit(state.move_to(following), [])
+
+    @reactive.effect
+    @reactive.event(input.jump)
+    async def jump_to_record():
+        req(storage_ready())
+        number = input.jump_to()
+        state = latest()
+        if number is None or not 1 <= number <= state.total:
+            ui.notification_show(f"Enter a record number from 1 to {state.total}.", duration=3, type="warning")
+            return
+        await commit(state.move_to(int(number) - 1), [])
+
+    @reactive.effect
+    @reactive.event(input.next_pending)
+    async def go_next_pending():
+        req(storage_ready())
+        state = latest()
+        order = list(range(state.position + 1, state.total)) + list(range(0, min(state.position + 1, state.total)))
+        for index in order:
+            if state.review_at(index).status == "Pending":
+                await commit(state.move_to(index), [])
+                return
+        ui.notification_show("No pending records left.", duration=3, type="message")
 
     @reactive.effect
     @reactive.event(input.download)
-    async def download_curated():
-        reviews = [(record.status, record.output) for record in review.get().reviews]
-        await session.send_custom_message(
-            "review-download",
-            {"filename": curated_file_name(DATASET), "text": export_dataset(DATASET, reviews)},
-        )
+    async def download_export():
+        state = latest()
+        reviews = [state.review_at(index) for index in range(state.total)]
+        name, text = export_file(dataset.get(), reviews, input.export_format())
+        await session.send_custom_message("review-download", {"filename": name, "text": text})
+
+    # Outputs.
+
+    @render.text
+    def dataset_name():
+        current = dataset.get()
+        return f"{current.name} · {current.format}"
 
     @render.text
     def progress():
         req(storage_ready())
-        state = review.get()
-        return f"Record {min(state.position + 1, state.total)} of {state.total}"
+        return describe_progress(review.get(), view())
 
     @render.ui
     def storage_notice():
@@ -195,29 +547,60 @@ def server(input, output, session):
         return tags.div(problem, class_="alert alert-warning", role="alert")
 
     @render.ui
+    def dataset_problems():
+        problems = dataset.get().problems
+        req(problems)
+        items = [tags.li(f"{problem.location}" + (f", {problem.field}" if problem.field else "") + f": {problem.message}") for problem in problems[:100]]
+        more = len(problems) - len(items)
+        return tags.details(
+            tags.summary(f"{len(problems)} part(s) of {dataset.get().name} could not be read; the other records are loaded"),
+            tags.ul(*items),
+            tags.p(f"… and {more} more") if more > 0 else None,
+            class_="alert alert-warning dataset-problems",
+        )
+
+    @render.ui
     def conversation():
         req(storage_ready())
         state = review.get()
         req(not state.is_done)
-        return render_conversation(DATASET.rows[state.position].child_run.inputs)
+        return render_conversation(dataset.get().records[state.position].messages)
+
+    @render.ui
+    def output_calls():
+        req(storage_ready())
+        state = review.get()
+        req(not state.is_done)
+        return render_output_calls(dataset.get().records[state.position].output)
+
+    @render.ui
+    def output_diff():
+        req(storage_ready())
+        state = review.get()
+        req(not state.is_done)
+        return render_diff(state.original_outputs[state.position], input.output_text())
 
     @render.ui
     def status_box():
         req(storage_ready())
         current = review.get().current
         req(current)
-        return tags.div(
-            f"Status: {current.status}",
-            class_=f"status-box status-{current.status.lower()}",
-            role="status",
-        )
+        return render_status_box(current)
 
     @render.ui
     def done_message():
         req(storage_ready(), review.get().is_done)
+        pending = review.get().counts["Pending"]
+        if pending:
+            return tags.div(
+                tags.strong("End of the list."),
+                f" {pending} record(s) are still pending: use Next pending, or go Back to revise.",
+                class_="alert alert-info",
+                role="status",
+            )
         return tags.div(
             tags.strong("You are done!"),
-            " Every record has been reviewed. Download the curated JSON, or go Back to revise.",
+            " Every record has a decision. Download the curated data, or go Back to revise.",
             class_="alert alert-success",
             role="status",
         )
@@ -225,14 +608,12 @@ def server(input, output, session):
     @render.ui
     def counts():
         req(storage_ready())
-        counts = review.get().counts()
-        return tags.table(
-            tags.thead(tags.tr(tags.th("Status"), tags.th("Count"))),
-            tags.tbody(
-                *(tags.tr(tags.td(status), tags.td(str(counts[status]))) for status in STATUSES)
-            ),
-            class_="table table-sm counts-table",
-        )
+        return render_counts(review.get())
+
+    @render.text
+    def review_rate():
+        reactive.invalidate_later(60)
+        return describe_rate(decisions.get(), started)
 
 
 app = App(app_ui, server)

@@ -1,24 +1,42 @@
-"""Review progress over a dataset: per-record status and edited output, and the current position.
+"""Review progress over a dataset: each record's review, the position, and an undo history.
 
-Every method returns a new ReviewState, so the app can keep one in a reactive
-value and replace it on each action. ``to_storage`` and ``restore`` convert the
-state to and from a JSON-compatible dict that the app saves in the browser.
+A ReviewState is immutable: every action returns a new state, so the app keeps one in a reactive
+value and replaces it. Only the records whose review differs from the file are kept in `changes`,
+and the counts per status are updated as records change, so an action costs the same for 4 records
+as for 100,000 (apart from copying the changed-records map).
+
+`to_storage`/`restore` convert the state to and from the JSON shape that the page stores in
+IndexedDB: one entry per changed record plus the position.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from review_data import STATUSES, Dataset, Status, output_text, shorten_value
+from traces.model import Review, Status
 
-# Version of the dict written by to_storage. Raise it when that format changes,
-# so restore rejects state saved in the old format.
-STORAGE_SCHEMA = 1
+STATUSES: tuple[Status, ...] = ("Pending", "Accepted", "Rejected")
 
-RECORD_KEY_PATTERN = re.compile(r"[0-9]+")
+# Version of the stored shape. restore() reads this version only; the page migrates older ones.
+STORAGE_SCHEMA = 2
+
+# How many decisions can be undone.
+UNDO_LIMIT = 50
+
+
+class StoredStateError(ValueError):
+    """Stored review state that cannot be read or belongs to another schema."""
+
+
+@dataclass(frozen=True)
+class UndoStep:
+    """What an action changed: the record's review before it, and the position before it."""
+
+    index: int
+    review: Review
+    position: int
 
 
 def is_integer(value: Any) -> bool:
@@ -26,202 +44,229 @@ def is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class StoredStateError(ValueError):
-    """Stored review state that cannot be read or was saved in another schema."""
+def count_statuses(reviews: Iterable[Review]) -> dict[Status, int]:
+    """Count reviews per status, with every status present."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for review in reviews:
+        counts[review.status] += 1
+    return counts
 
 
-@dataclass(frozen=True)
-class RecordReview:
-    """The review of one record: its status and its output text."""
+def normalize_newlines(text: str) -> str:
+    """Return `text` with CR LF and lone CR turned into LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
-    status: Status
-    output: str
+
+def count_labels(reviews: Iterable[Review]) -> dict[str, int]:
+    """Count reviews per label."""
+    counts: dict[str, int] = {}
+    for review in reviews:
+        for label in review.labels:
+            counts[label] = counts.get(label, 0) + 1
+    return counts
 
 
 @dataclass(frozen=True)
 class ReviewState:
     """Review progress over all records of one dataset."""
 
-    # Status and output of each record as the file has them.
-    originals: tuple[RecordReview, ...]
-    reviews: tuple[RecordReview, ...]
-    # Index of the current record. It equals the number of records once the
-    # reviewer has moved past the last one.
-    position: int
-
-    def __post_init__(self) -> None:
-        if len(self.reviews) != len(self.originals):
-            raise ValueError(
-                f"Invalid review state: {len(self.reviews)} reviews for "
-                f"{len(self.originals)} original records; expected one review per record"
-            )
-        if not 0 <= self.position <= len(self.reviews):
-            raise ValueError(
-                f"Invalid review state: position {self.position} is outside "
-                f"0..{len(self.reviews)}"
-            )
+    originals: tuple[Review, ...]
+    original_outputs: tuple[str, ...]
+    changes: Mapping[int, Review] = field(default_factory=dict)
+    # Index of the current record; it equals the number of records past the last one.
+    position: int = 0
+    counts: Mapping[Status, int] = field(default_factory=dict)
+    label_counts: Mapping[str, int] = field(default_factory=dict)
+    undo_steps: tuple[UndoStep, ...] = ()
 
     @classmethod
-    def from_dataset(cls, dataset: Dataset) -> ReviewState:
-        """Start a review at the first record, with each status and output as the file has it."""
-        originals = tuple(
-            RecordReview(row.status, output_text(row.child_run.output)) for row in dataset.rows
+    def start(cls, originals: Sequence[Review], original_outputs: Sequence[str]) -> ReviewState:
+        """Start at the first record, with each review as the file has it."""
+        if len(originals) != len(original_outputs):
+            raise ValueError(
+                f"{len(originals)} reviews for {len(original_outputs)} outputs; expected one each"
+            )
+        return cls(
+            originals=tuple(originals),
+            original_outputs=tuple(original_outputs),
+            counts=count_statuses(originals),
+            label_counts=count_labels(originals),
         )
-        return cls(originals=originals, reviews=originals, position=0)
 
     @property
     def total(self) -> int:
-        """Number of records."""
-        return len(self.reviews)
+        return len(self.originals)
 
     @property
     def is_done(self) -> bool:
         """Whether the position is past the last record."""
         return self.position >= self.total
 
+    def review_at(self, index: int) -> Review:
+        """Return the current review of record `index`."""
+        return self.changes.get(index, self.originals[index])
+
+    def output_at(self, index: int) -> str:
+        """Return the output text of record `index`: the saved edit, else the file's output."""
+        edited = self.review_at(index).edited_output
+        return self.original_outputs[index] if edited is None else edited
+
     @property
-    def current(self) -> RecordReview | None:
-        """Review of the record at the current position, or None when the review is done."""
-        if self.is_done:
-            return None
-        return self.reviews[self.position]
+    def current(self) -> Review | None:
+        return None if self.is_done else self.review_at(self.position)
 
-    def accept(self, output: str) -> ReviewState:
-        """Mark the current record Accepted with the given output and move to the next record."""
-        self._require_current("accept")
-        return self._replace_current(RecordReview("Accepted", output), self.position + 1)
+    def is_edited(self, index: int) -> bool:
+        """Whether record `index` has an output that differs from the file's."""
+        return self.output_at(index) != self.original_outputs[index]
 
-    def reject(self) -> ReviewState:
-        """Mark the current record Rejected, keeping its output, and move to the next record."""
-        current = self._require_current("reject")
-        return self._replace_current(RecordReview("Rejected", current.output), self.position + 1)
+    # Actions on the current record. Each moves as the review buttons do.
+
+    def accept(self, output: str, *, next_position: int | None = None) -> ReviewState:
+        """Accept the current record with `output`, then move to `next_position` (default: +1)."""
+        current = self.require_current("accept")
+        original = self.original_outputs[self.position]
+        # A text area turns CR LF and lone CR into LF, so an untouched output can come back with
+        # other line endings; that is not an edit.
+        edited = None if normalize_newlines(output) == normalize_newlines(original) else output
+        review = current.model_copy(update={"status": "Accepted", "edited_output": edited})
+        return self.update(self.position, review, next_position)
+
+    def reject(self, *, next_position: int | None = None) -> ReviewState:
+        """Reject the current record, then move to `next_position` (default: +1)."""
+        review = self.require_current("reject").model_copy(update={"status": "Rejected"})
+        return self.update(self.position, review, next_position)
 
     def reset(self) -> ReviewState:
-        """Set the current record back to Pending with the output from the file, staying on it."""
-        self._require_current("reset")
-        original = self.originals[self.position]
-        return self._replace_current(RecordReview("Pending", original.output), self.position)
+        """Set the current record back to Pending with the file's output; notes and labels stay."""
+        review = self.require_current("reset").model_copy(update={"status": "Pending", "edited_output": None})
+        return self.update(self.position, review, self.position)
+
+    def annotate(self, *, note: str | None = None, labels: Sequence[str] | None = None) -> ReviewState:
+        """Set the current record's note or labels without moving."""
+        update: dict[str, Any] = {}
+        if note is not None:
+            update["note"] = note
+        if labels is not None:
+            update["labels"] = list(dict.fromkeys(labels))
+        review = self.require_current("annotate").model_copy(update=update)
+        # Notes and labels are not decisions, so they are not added to the undo history.
+        return self.apply_review(self.position, review)
+
+    def move_to(self, position: int) -> ReviewState:
+        """Move to `position`, clamped to 0..total, changing nothing else."""
+        return replace(self, position=min(max(position, 0), self.total))
 
     def go_next(self) -> ReviewState:
-        """Move to the next record, or stay when the review is done."""
-        return replace(self, position=min(self.position + 1, self.total))
+        return self.move_to(self.position + 1)
 
     def go_back(self) -> ReviewState:
-        """Move to the previous record, or stay on the first one."""
-        return replace(self, position=max(self.position - 1, 0))
+        return self.move_to(self.position - 1)
 
-    def counts(self) -> dict[Status, int]:
-        """Count the records in each status, with every status as a key in STATUSES order."""
-        counts: dict[Status, int] = {status: 0 for status in STATUSES}
-        for review in self.reviews:
-            counts[review.status] += 1
-        return counts
+    def undo(self) -> tuple[ReviewState, int] | None:
+        """Undo the last decision; return the new state and the changed record, or None."""
+        if not self.undo_steps:
+            return None
+        step = self.undo_steps[-1]
+        # Only the decision is undone: a note or labels written since then stay.
+        restored = self.review_at(step.index).model_copy(
+            update={"status": step.review.status, "edited_output": step.review.edited_output}
+        )
+        state = self.apply_review(step.index, restored)
+        return replace(state, position=step.position, undo_steps=self.undo_steps[:-1]), step.index
 
-    def to_storage(self) -> dict[str, Any]:
-        """Convert the state to a JSON-compatible dict of the records changed from the file."""
-        records = {
-            str(index): {"status": review.status, "output": review.output}
-            for index, (review, original) in enumerate(zip(self.reviews, self.originals))
-            if review != original
+    # Storage.
+
+    def to_storage(self, indices: Iterable[int] | None = None) -> dict[str, Any]:
+        """Return the stored shape for `indices` (default: every changed record) and the position."""
+        chosen = self.changes.keys() if indices is None else indices
+        return {
+            "schema": STORAGE_SCHEMA,
+            "position": self.position,
+            "records": [self.record_to_storage(index) for index in sorted(chosen)],
         }
-        return {"schema": STORAGE_SCHEMA, "position": self.position, "records": records}
 
-    def restore(self, stored: Mapping[str, Any]) -> ReviewState:
-        """Apply a dict written by to_storage to the records from the file.
+    def record_to_storage(self, index: int) -> dict[str, Any]:
+        review = self.review_at(index)
+        return {"index": index, **review.model_dump(mode="json")}
 
-        Records missing from ``stored`` get their status and output from the
-        file. A position outside 0..total is clamped into it. Raises
-        StoredStateError when ``stored`` has another schema or invalid contents.
-        """
+    def restore(self, stored: Mapping[str, Any], *, include_position: bool = True) -> ReviewState:
+        """Apply stored records (and the position) on top of this state; raise StoredStateError."""
         if not isinstance(stored, Mapping):
-            raise StoredStateError(
-                f"Invalid stored review state: found {type(stored).__name__}; expected an object"
-            )
-
+            raise StoredStateError(f"expected an object, found {type(stored).__name__}")
         schema = stored.get("schema")
         if not is_integer(schema) or schema != STORAGE_SCHEMA:
-            raise StoredStateError(
-                f"Invalid stored review state: schema {shorten_value(schema)}; "
-                f"expected {STORAGE_SCHEMA}"
-            )
+            raise StoredStateError(f"schema {schema!r} is not supported; expected {STORAGE_SCHEMA}")
 
-        position = stored.get("position")
-        if not is_integer(position):
-            raise StoredStateError(
-                f"Invalid stored review state: position {shorten_value(position)}; "
-                "expected an integer"
-            )
+        records = stored.get("records", [])
+        # Shiny hands JSON arrays from the page to the server as tuples.
+        if not isinstance(records, (list, tuple)):
+            raise StoredStateError(f"records must be a list, found {type(records).__name__}")
 
-        records = stored.get("records")
-        if not isinstance(records, Mapping):
-            raise StoredStateError(
-                f"Invalid stored review state: records {shorten_value(records)}; "
-                "expected an object that maps record indices to reviews"
-            )
+        state = self
+        for entry in records:
+            index, review = self.parse_stored_record(entry)
+            state = state.apply_review(index, review)
 
-        reviews = list(self.originals)
-        for key, value in records.items():
-            index = self._parse_record_key(key)
-            reviews[index] = self._parse_record_review(key, value)
+        if include_position:
+            position = stored.get("position", 0)
+            if not is_integer(position):
+                raise StoredStateError(f"position must be an integer, found {position!r}")
+            state = state.move_to(position)
+        return replace(state, undo_steps=())
 
-        clamped_position = min(max(position, 0), self.total)
-        return replace(self, reviews=tuple(reviews), position=clamped_position)
+    def parse_stored_record(self, entry: Any) -> tuple[int, Review]:
+        if not isinstance(entry, Mapping):
+            raise StoredStateError(f"a stored record must be an object, found {entry!r:.60}")
+        index = entry.get("index")
+        if not is_integer(index) or not 0 <= index < self.total:
+            raise StoredStateError(f"record index {index!r} is outside 0..{self.total - 1}")
+        fields = {key: value for key, value in entry.items() if key != "index"}
+        try:
+            review = Review.model_validate(fields)
+        except ValueError as error:
+            raise StoredStateError(f"record {index} is invalid: {error}") from error
 
-    # --- Helpers -------------------------------------------------------------
+        # Older stores kept the full output of every changed record; an output equal to the
+        # file's is no edit.
+        if review.edited_output == self.original_outputs[index]:
+            review = review.model_copy(update={"edited_output": None})
+        return index, review
 
-    def _require_current(self, action: str) -> RecordReview:
-        """Return the current review, raising ValueError when the review is done."""
-        current = self.current
-        if current is None:
+    # Helpers.
+
+    def require_current(self, action: str) -> Review:
+        if self.is_done:
             raise ValueError(
-                f"Cannot {action}: position {self.position} is past the last of "
-                f"{self.total} records; go back to a record first"
+                f"Cannot {action}: position {self.position} is past the last of {self.total} "
+                "records; go back to a record first"
             )
-        return current
+        return self.review_at(self.position)
 
-    def _replace_current(self, review: RecordReview, position: int) -> ReviewState:
-        """Return a state with the current record's review replaced and the position set."""
-        reviews = list(self.reviews)
-        reviews[self.position] = review
-        return replace(self, reviews=tuple(reviews), position=position)
+    def apply_review(self, index: int, review: Review) -> ReviewState:
+        """Return a state where record `index` has `review`, with the counts kept in step."""
+        old = self.review_at(index)
+        counts = dict(self.counts)
+        counts[old.status] -= 1
+        counts[review.status] += 1
 
-    def _parse_record_key(self, key: Any) -> int:
-        """Check a stored record key and return it as a record index."""
-        if not isinstance(key, str) or not RECORD_KEY_PATTERN.fullmatch(key):
-            raise StoredStateError(
-                f"Invalid stored review state: record key {key!r}; expected a record index "
-                'as a decimal string such as "0"'
-            )
+        label_counts = dict(self.label_counts)
+        for label in old.labels:
+            label_counts[label] -= 1
+            if label_counts[label] == 0:
+                del label_counts[label]
+        for label in review.labels:
+            label_counts[label] = label_counts.get(label, 0) + 1
 
-        index = int(key)
-        if index >= self.total:
-            raise StoredStateError(
-                f"Invalid stored review state: record {index} is out of range; "
-                f"expected an index from 0 to {self.total - 1}"
-            )
-        return index
+        changes = dict(self.changes)
+        if review == self.originals[index]:
+            changes.pop(index, None)
+        else:
+            changes[index] = review
+        return replace(self, changes=changes, counts=counts, label_counts=label_counts)
 
-    def _parse_record_review(self, key: str, value: Any) -> RecordReview:
-        """Check a stored record review and return it as a RecordReview."""
-        if not isinstance(value, Mapping):
-            raise StoredStateError(
-                f"Invalid stored review state: record {key} is {shorten_value(value)}; "
-                'expected an object with "status" and "output"'
-            )
-
-        status = value.get("status")
-        if status not in STATUSES:
-            expected = ", ".join(f'"{name}"' for name in STATUSES)
-            raise StoredStateError(
-                f"Invalid stored review state: record {key} has status {shorten_value(status)}; "
-                f"expected one of {expected}"
-            )
-
-        output = value.get("output")
-        if not isinstance(output, str):
-            raise StoredStateError(
-                f"Invalid stored review state: record {key} has output {shorten_value(output)}; "
-                "expected a string"
-            )
-
-        return RecordReview(status, output)
+    def update(self, index: int, review: Review, next_position: int | None) -> ReviewState:
+        step = UndoStep(index=index, review=self.review_at(index), position=self.position)
+        state = self.apply_review(index, review)
+        position = self.position + 1 if next_position is None else next_position
+        undo_steps = (*self.undo_steps, step)[-UNDO_LIMIT:]
+        return replace(state.move_to(position), undo_steps=undo_steps)

@@ -13,6 +13,7 @@ downloads every wheel with `--no-deps`.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import importlib.metadata
 import json
@@ -534,6 +535,198 @@ def _run_command(command: list[str], *, cwd: Path | None) -> None:
         f"If the pins are outdated, regenerate the lock file with `{LOCK_COMMAND}`.",
         stderr=completed.stderr,
     )
+
+
+# Package bundle --------------------------------------------------------------------------------
+
+# Bump when the bundle's layout changes, so that cached bundles built the old way are not reused.
+BUNDLE_FORMAT = 1
+
+COMPILE_SCRIPT = Path(__file__).resolve().parents[1] / "runtime" / "compile_bytecode.mjs"
+RUNTIME_PYTHON_DIR = Path(__file__).resolve().parents[1] / "runtime" / "python"
+
+# Paths in the installed packages that the browser never reads, as fnmatch patterns on the path
+# inside site-packages, with the reason each is safe to leave out.
+BUNDLE_EXCLUDED_PATHS = {
+    "shiny/www/*": "the page loads shiny's JavaScript and CSS from app/lib/, copied at build time",
+    "shinychat/www/*": "the page loads shinychat's assets from app/lib/ when a chat is shown",
+    "htmltools/lib/*": "React for htmltools' JSX tags, which the app does not use",
+    "shiny/api-examples/*": "docstring examples, read only when SHINY_ADD_EXAMPLES=true",
+    "shiny/templates/*": "templates for `shiny create`",
+    "shiny/playwright/*": "test helpers that import Playwright",
+    "shiny/pytest/*": "test helpers that import pytest",
+    "shiny/.agents/*": "documentation for coding assistants",
+    "*/tests/*": "test suites",
+    "starlette/testclient.py": "test client that imports httpx",
+    "*.pyi": "type stubs",
+    "*.dist-info/RECORD": "pip's list of installed files",
+    "*.dist-info/sboms/*": "software bills of materials",
+}
+
+# Files kept although a pattern above matches them, because Python reads them.
+BUNDLE_KEPT_PATHS = {
+    "shinychat/www/attachment-types.json": "shinychat reads it when it is imported",
+}
+
+# Modules imported inside Pyodide at build time to find which standard-library modules the app
+# loads at boot; those get precompiled bytecode in the standard library's zip.
+BOOT_IMPORTS = ("shiny", "pydantic", "markdown_it", "asyncio", "json", "hashlib", "asgi_bridge")
+
+STDLIB_FILE = "python_stdlib.zip"
+_BUNDLE_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class PackageBundle:
+    """The browser's packages as one zip, and the standard library with precompiled bytecode.
+
+    `stdlib` is None when Node.js was not available to byte-compile; the stock standard library
+    is used then, and `packages` holds sources only.
+    """
+
+    packages: Path
+    stdlib: Path | None
+
+
+def is_bundle_excluded(relative_path: str) -> bool:
+    """Return whether a path inside site-packages is left out of the browser's package bundle."""
+    if relative_path in BUNDLE_KEPT_PATHS:
+        return False
+    return any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in BUNDLE_EXCLUDED_PATHS)
+
+
+def build_package_bundle(
+    lock: RuntimeLock,
+    pyodide_files: dict[str, Path],
+    wheel_paths: list[Path],
+    cache_dir: Path,
+    *,
+    log: Callable[[str], None] = print,
+) -> PackageBundle:
+    """Build the browser's package bundle from the locked wheels, or reuse the cached one.
+
+    The wheels are unpacked without BUNDLE_EXCLUDED_PATHS and byte-compiled by Pyodide's own
+    Python under Node.js (runtime/compile_bytecode.mjs). The result is cached under a key made of
+    every input, so a warm build only copies it.
+    """
+    key = _bundle_key(lock)
+    bundle_dir = cache_dir / "bundles" / key[:16]
+    bundle = PackageBundle(packages=bundle_dir / "packages.zip", stdlib=bundle_dir / STDLIB_FILE)
+    if bundle.packages.is_file() and (bundle_dir / "complete").is_file():
+        if not bundle.stdlib.is_file():
+            bundle = PackageBundle(packages=bundle.packages, stdlib=None)
+        return bundle
+
+    with _staging_dir(cache_dir) as staging:
+        site_packages = staging / "work" / "site-packages"
+        _unpack_wheels(wheel_paths, site_packages)
+        stdlib_dir = staging / "work" / "stdlib"
+        with zipfile.ZipFile(pyodide_files[STDLIB_FILE]) as archive:
+            archive.extractall(stdlib_dir)
+        shutil.copytree(RUNTIME_PYTHON_DIR, staging / "work" / "python")
+
+        node = shutil.which("node")
+        if node is None:
+            log(
+                "WARNING: Node.js not found on PATH, so the browser's packages are not "
+                "byte-compiled; the app will start about a second slower. Install Node.js "
+                "to fix this."
+            )
+            compiled = False
+        else:
+            log(f"Byte-compiling the browser's packages with Pyodide {lock.pyodide.version} (node)")
+            pyodide_dir = pyodide_files["pyodide.mjs"].parent
+            command = [node, str(COMPILE_SCRIPT), str(pyodide_dir), str(staging / "work"), *BOOT_IMPORTS]
+            _run_node(command, cwd=staging)
+            compiled = True
+
+        output = staging / "bundle"
+        output.mkdir()
+        _write_zip(site_packages, output / "packages.zip")
+        if compiled:
+            _write_stdlib_zip(pyodide_files[STDLIB_FILE], stdlib_dir, output / STDLIB_FILE)
+        (output / "complete").write_text(key + "\n", encoding="utf-8")
+
+        bundle_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(bundle_dir, ignore_errors=True)
+        os.replace(output, bundle_dir)
+
+    log(
+        f"Package bundle ready: {_format_megabytes(bundle.packages.stat().st_size)} "
+        f"from {len(wheel_paths)} wheels"
+    )
+    return bundle if compiled else PackageBundle(packages=bundle.packages, stdlib=None)
+
+
+def _run_node(command: list[str], *, cwd: Path) -> None:
+    """Run the byte-compile step, raising RuntimeFetchError with the end of its error output."""
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = [line[:300] for line in result.stderr.strip().splitlines()[-_STDERR_TAIL_LINES:]]
+        raise RuntimeFetchError(
+            f"`{' '.join(command)}` failed with exit code {result.returncode}:\n"
+            + "\n".join(lines)
+        )
+
+
+def _bundle_key(lock: RuntimeLock) -> str:
+    """Hash every input of the bundle: the locked files, the rules, and the compile step."""
+    digest = hashlib.sha256()
+    parts = [
+        f"format {BUNDLE_FORMAT}",
+        f"pyodide {lock.pyodide.version} {lock.pyodide.files.get(STDLIB_FILE, '')}",
+        *(f"wheel {wheel.filename} {wheel.sha256}" for wheel in lock.wheels),
+        *(f"exclude {pattern}" for pattern in sorted(BUNDLE_EXCLUDED_PATHS)),
+        *(f"keep {path}" for path in sorted(BUNDLE_KEPT_PATHS)),
+        f"imports {' '.join(BOOT_IMPORTS)}",
+        f"node {shutil.which('node') is not None}",
+    ]
+    digest.update("\n".join(parts).encode("utf-8"))
+    for script in (COMPILE_SCRIPT, *sorted(RUNTIME_PYTHON_DIR.glob("*.py"))):
+        digest.update(script.read_bytes())
+    return digest.hexdigest()
+
+
+def _unpack_wheels(wheel_paths: list[Path], site_packages: Path) -> None:
+    """Unpack every wheel into site_packages, leaving out BUNDLE_EXCLUDED_PATHS."""
+    site_packages.mkdir(parents=True)
+    for wheel in wheel_paths:
+        with zipfile.ZipFile(wheel) as archive:
+            for member in archive.infolist():
+                if member.is_dir() or is_bundle_excluded(member.filename):
+                    continue
+                archive.extract(member, site_packages)
+
+
+def _write_zip(root: Path, target: Path) -> None:
+    """Zip every file below root uncompressed, with fixed timestamps.
+
+    Equal input gives equal bytes. The site serves a gzip copy of the whole zip, which is smaller
+    than compressing each member, and the browser then extracts without inflating each member.
+    """
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=_BUNDLE_DATE)
+                archive.writestr(info, path.read_bytes())
+
+
+def _write_stdlib_zip(original: Path, stdlib_dir: Path, target: Path) -> None:
+    """Copy the standard library's zip uncompressed, adding each NAME.pyc next to its NAME.py.
+
+    zipimport looks for NAME.pyc before NAME.py in the same folder of the zip, and with
+    unchecked hash-based .pyc files it does not compare them with the sources.
+    """
+    with zipfile.ZipFile(original) as source, zipfile.ZipFile(target, "w") as archive:
+        for member in source.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=member.date_time)
+            archive.writestr(info, source.read(member.filename))
+            if not member.filename.endswith(".py"):
+                continue
+            compiled = stdlib_dir / (member.filename[:-3] + ".pyc")
+            if compiled.is_file():
+                info = zipfile.ZipInfo(member.filename[:-3] + ".pyc", date_time=member.date_time)
+                archive.writestr(info, compiled.read_bytes())
 
 
 # Resolution ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import functools
 import http.server
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Module workers need a JavaScript MIME type, and WebAssembly streaming compilation needs
@@ -16,7 +17,49 @@ EXTRA_TYPES = {
     ".wasm": "application/wasm",
     ".json": "application/json",
     ".whl": "application/zip",
+    ".zip": "application/zip",
+    ".gz": "application/gzip",
 }
+
+# Headers that make pages cross-origin isolated, which performance.measureUserAgentSpecificMemory()
+# requires. The site needs them only for that measurement.
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
+
+
+@dataclass
+class TrafficLog:
+    """Bytes the server wrote per request (status line, headers and body), for benchmarks."""
+
+    entries: list[tuple[str, int, int]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, path: str, status: int, size: int) -> None:
+        with self.lock:
+            self.entries.append((path, status, size))
+
+    def take(self) -> list[tuple[str, int, int]]:
+        """Return the entries logged so far as (path, status, bytes) and start a new log."""
+        with self.lock:
+            entries, self.entries = self.entries, []
+        return entries
+
+
+class _CountingWriter:
+    """Wraps the response stream and counts the bytes written through it."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.count += len(data)
+        return self.stream.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
 
 
 class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
@@ -24,27 +67,68 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
 
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **EXTRA_TYPES}
 
+    def handle_one_request(self) -> None:
+        traffic = getattr(self.server, "traffic", None)
+        if traffic is None:
+            super().handle_one_request()
+            return
+
+        writer = _CountingWriter(self.wfile)
+        self.wfile = writer
+        self._status = 0
+        super().handle_one_request()
+        if writer.count:
+            traffic.add(getattr(self, "path", ""), self._status, writer.count)
+        self.wfile = writer.stream
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code
+        super().send_response(code, message)
+
+    def end_headers(self) -> None:
+        if getattr(self.server, "isolated", False):
+            for name, value in ISOLATION_HEADERS.items():
+                self.send_header(name, value)
+        super().end_headers()
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         if getattr(self.server, "log_requests", False):
             super().log_message(format, *args)
 
 
 def make_server(
-    site_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, log_requests: bool = False
+    site_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_requests: bool = False,
+    traffic: TrafficLog | None = None,
+    isolated: bool = False,
 ) -> http.server.ThreadingHTTPServer:
-    """Create a threaded HTTP server for `site_dir`; port 0 picks a free port."""
+    """Create a threaded HTTP server for `site_dir`; port 0 picks a free port.
+
+    With `traffic`, every response's size is logged there. With `isolated`, every response
+    carries ISOLATION_HEADERS.
+    """
     handler = functools.partial(SiteRequestHandler, directory=str(site_dir))
     server = http.server.ThreadingHTTPServer((host, port), handler)
     server.log_requests = log_requests
+    server.traffic = traffic
+    server.isolated = isolated
     return server
 
 
-def start_in_thread(site_dir: Path, *, host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
+def start_in_thread(
+    site_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    traffic: TrafficLog | None = None,
+    isolated: bool = False,
+) -> http.server.ThreadingHTTPServer:
     """Start a server on a free port in a daemon thread and return it; call shutdown() to stop."""
-    server = make_server(site_dir, host=host, port=0)
+    server = make_server(site_dir, host=host, port=0, traffic=traffic, isolated=isolated)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
 
 
 def serve_until_interrupted(site_dir: Path, *, port: int = 8000, log: Callable[[str], None] = print) -> None:

@@ -624,3 +624,96 @@ def test_marker_environment_python_version() -> None:
     assert SpecifierSet(f"=={environment['python_version']}.*").contains(
         environment["python_full_version"]
     )
+
+
+# Package bundle -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "excluded"),
+    [
+        ("shiny/www/shared/shiny.js", True),
+        ("shinychat/www/chat/chat.js", True),
+        ("shinychat/www/attachment-types.json", False),
+        ("shiny/api-examples/accordion/app.py", True),
+        ("anyio/tests/test_sockets.py", True),
+        ("starlette/testclient.py", True),
+        ("typing_inspection/typing_objects.pyi", True),
+        ("shiny-1.8.0.dist-info/RECORD", True),
+        ("shiny-1.8.0.dist-info/METADATA", False),
+        ("shiny/ui/_page.py", False),
+        ("pydantic_core/_pydantic_core.cpython-314-wasm32-emscripten.so", False),
+    ],
+)
+def test_is_bundle_excluded_paths(path: str, excluded: bool) -> None:
+    assert runtime.is_bundle_excluded(path) is excluded
+
+
+def make_stdlib_zip(folder: Path) -> Path:
+    path = folder / "python_stdlib.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("json/__init__.py", "")
+        archive.writestr("os.py", "")
+    return path
+
+
+def bundle_inputs(registry: FakeRegistry, tmp_path: Path) -> tuple[dict, list[Path]]:
+    """Return Pyodide files and wheels for a bundle; shiny's wheel has a www asset to leave out."""
+    wheels = sorted(registry.folder.glob("*.whl"))
+    shiny = next(path for path in wheels if path.name.startswith("shiny-"))
+    with zipfile.ZipFile(shiny, "a") as archive:
+        archive.writestr("shiny/www/shared/shiny.js", "// page asset")
+    stdlib = make_stdlib_zip(tmp_path)
+    return {"python_stdlib.zip": stdlib, "pyodide.mjs": tmp_path / "pyodide.mjs"}, wheels
+
+
+def test_build_package_bundle_without_node(
+    registry: FakeRegistry, lock: RuntimeLock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pyodide_files, wheels = bundle_inputs(registry, tmp_path)
+    monkeypatch.setattr(runtime.shutil, "which", lambda _name: None)
+    messages: list[str] = []
+
+    bundle = runtime.build_package_bundle(lock, pyodide_files, wheels, tmp_path / "cache", log=messages.append)
+
+    names = zipfile.ZipFile(bundle.packages).namelist()
+    assert "shiny/__init__.py" in names
+    assert "shiny/www/shared/shiny.js" not in names
+    assert bundle.stdlib is None
+    assert any(message.startswith("WARNING: Node.js not found") for message in messages)
+
+
+def test_build_package_bundle_reuses_cached(
+    registry: FakeRegistry, lock: RuntimeLock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pyodide_files, wheels = bundle_inputs(registry, tmp_path)
+    monkeypatch.setattr(runtime.shutil, "which", lambda _name: None)
+    first = runtime.build_package_bundle(lock, pyodide_files, wheels, tmp_path / "cache", log=lambda _m: None)
+    monkeypatch.setattr(runtime, "_unpack_wheels", fail_download)
+
+    second = runtime.build_package_bundle(lock, pyodide_files, wheels, tmp_path / "cache", log=lambda _m: None)
+
+    assert second == first
+
+
+def test_write_zip_same_bytes_for_same_input(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "package").mkdir(parents=True)
+    (root / "package" / "__init__.py").write_text("x = 1\n")
+
+    runtime._write_zip(root, tmp_path / "first.zip")
+    (root / "package" / "__init__.py").touch()
+    runtime._write_zip(root, tmp_path / "second.zip")
+
+    assert (tmp_path / "first.zip").read_bytes() == (tmp_path / "second.zip").read_bytes()
+
+
+def test_write_stdlib_zip_adds_compiled_modules(tmp_path: Path) -> None:
+    original = make_stdlib_zip(tmp_path)
+    compiled = tmp_path / "stdlib"
+    (compiled / "json").mkdir(parents=True)
+    (compiled / "json" / "__init__.pyc").write_bytes(b"compiled")
+
+    runtime._write_stdlib_zip(original, compiled, tmp_path / "out.zip")
+
+    assert zipfile.ZipFile(tmp_path / "out.zip").namelist() == ["json/__init__.py", "json/__init__.pyc", "os.py"]

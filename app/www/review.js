@@ -1,32 +1,124 @@
-// Page-side helpers of the review app: browser storage and file downloads.
+// Page-side part of the review app: browser storage, other tabs, files, downloads and shortcuts.
 //
-// Runs in the page, next to shiny.js, both when the app is served by `shiny run` and when Python
-// runs in a Web Worker. The server drives it with custom messages:
-//   review-storage-load {key}         -> replies with input `stored_review` = {state, error}
-//   review-storage-save {key, state}  -> writes `state` under `key`; failures set input `storage_error`
-//   review-download {filename, text}  -> saves `text` as a JSON file
+// Runs in the page next to shiny.js, both when `shiny run` serves the app and when Python runs in a
+// Web Worker. The server drives it with custom messages and reads its replies as inputs:
+//   review-storage-load {dataset, total}       -> input stored_review {dataset, state, error}
+//   review-storage-save {dataset, sequence, schema, position, records}
+//                                              -> input storage_ack {sequence} once committed,
+//                                                 or input storage_error {sequence, message}
+//   review-download {filename, text}           -> saves text as a file
+//   review-open-result {ok, message}           -> shows the result of opening a file
+// Records saved by another tab on the same dataset arrive as input remote_records {dataset, state}.
+// A file opened or dropped on the page is sent as input opened_file {name, size, base64}.
 (function () {
   "use strict";
 
   const DATABASE_NAME = "llm-data-review";
-  const STORE_NAME = "reviews";
+  // Version 1 kept one object per dataset in "reviews"; version 2 keeps one entry per record, so a
+  // decision writes one small entry whatever the size of the dataset.
+  const DATABASE_VERSION = 2;
+  const RECORDS = "records";
+  const SESSIONS = "sessions";
+  const LEGACY_REVIEWS = "reviews";
+  const STORAGE_SCHEMA = 2;
+
+  const channel = "BroadcastChannel" in window ? new BroadcastChannel("llm-data-review") : null;
 
   let databasePromise = null;
 
-  function openDatabase() {
+  function describeError(error) {
+    if (!error) return "unknown error";
+    if (error.name === "QuotaExceededError") {
+      return "the browser's storage quota is exceeded; free space or download your work";
+    }
+    return error.message ? `${error.name || "Error"}: ${error.message}` : String(error);
+  }
+
+  function requestResult(request) {
     return new Promise((resolve, reject) => {
-      const request = indexedDB.open(DATABASE_NAME, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE_NAME);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
-      request.onblocked = () => reject(new Error("the database is blocked by another tab"));
+    });
+  }
+
+  function transactionDone(transaction) {
+    return new Promise((resolve, reject) => {
+      transaction.oncomplete = () => resolve();
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error || new Error("the write was aborted"));
+    });
+  }
+
+  // Copy version 1 entries into the per-record stores. Version 1 stored the full output text of
+  // changed records; it becomes the edited output, which the app drops again when it equals the file's.
+  function migrateLegacyReviews(transaction) {
+    const legacy = transaction.objectStore(LEGACY_REVIEWS);
+    const records = transaction.objectStore(RECORDS);
+    const sessions = transaction.objectStore(SESSIONS);
+    legacy.openCursor().onsuccess = (event) => {
+      const cursor = event.target.result;
+      if (!cursor) return;
+      const dataset = cursor.key;
+      const state = cursor.value || {};
+      sessions.put({ dataset, schema: STORAGE_SCHEMA, position: state.position || 0, migratedFrom: 1 });
+      for (const [key, value] of Object.entries(state.records || {})) {
+        records.put({
+          dataset,
+          index: Number(key),
+          status: value.status,
+          edited_output: value.output,
+          labels: [],
+          note: "",
+        });
+      }
+      cursor.continue();
+    };
+  }
+
+  function openDatabase() {
+    return new Promise((resolve, reject) => {
+      if (!("indexedDB" in window) || window.indexedDB === null) {
+        reject(new Error("this browser offers no IndexedDB here (private mode or blocked storage)"));
+        return;
+      }
+      let request;
+      try {
+        request = indexedDB.open(DATABASE_NAME, DATABASE_VERSION);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      request.onupgradeneeded = (event) => {
+        const database = request.result;
+        if (!database.objectStoreNames.contains(RECORDS)) {
+          const records = database.createObjectStore(RECORDS, { keyPath: ["dataset", "index"] });
+          records.createIndex("by_dataset", "dataset");
+        }
+        if (!database.objectStoreNames.contains(SESSIONS)) {
+          database.createObjectStore(SESSIONS, { keyPath: "dataset" });
+        }
+        if (event.oldVersion === 1 && database.objectStoreNames.contains(LEGACY_REVIEWS)) {
+          migrateLegacyReviews(request.transaction);
+        }
+      };
+      request.onsuccess = () => {
+        const database = request.result;
+        // Another tab opening a newer version asks this one to let go.
+        database.onversionchange = () => {
+          database.close();
+          databasePromise = null;
+        };
+        resolve(database);
+      };
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("the database is blocked by another tab of this site"));
     });
   }
 
   function getDatabase() {
     if (databasePromise === null) {
       databasePromise = openDatabase();
-      // A failed open is retried on the next call instead of being cached for the page's life.
+      // A failed open is tried again on the next call instead of being kept for the page's life.
       databasePromise.catch(() => {
         databasePromise = null;
       });
@@ -34,56 +126,83 @@
     return databasePromise;
   }
 
-  async function readState(key) {
+  async function readState(dataset) {
     const database = await getDatabase();
-    return new Promise((resolve, reject) => {
-      const request = database.transaction(STORE_NAME, "readonly").objectStore(STORE_NAME).get(key);
-      request.onsuccess = () => resolve(request.result === undefined ? null : request.result);
-      request.onerror = () => reject(request.error);
-    });
+    const transaction = database.transaction([RECORDS, SESSIONS], "readonly");
+    const session = await requestResult(transaction.objectStore(SESSIONS).get(dataset));
+    const records = await requestResult(
+      transaction.objectStore(RECORDS).index("by_dataset").getAll(IDBKeyRange.only(dataset)),
+    );
+    if (!session && records.length === 0) return null;
+    return {
+      schema: session && session.schema !== undefined ? session.schema : STORAGE_SCHEMA,
+      position: session ? session.position : 0,
+      records: records.map(({ dataset: _dataset, ...record }) => record),
+    };
   }
 
-  async function writeState(key, state) {
+  async function writeState(message) {
     const database = await getDatabase();
-    return new Promise((resolve, reject) => {
-      const transaction = database.transaction(STORE_NAME, "readwrite");
-      transaction.objectStore(STORE_NAME).put(state, key);
-      transaction.oncomplete = () => resolve();
-      transaction.onerror = () => reject(transaction.error);
-      transaction.onabort = () => reject(transaction.error || new Error("the write was aborted"));
+    const transaction = database.transaction([RECORDS, SESSIONS], "readwrite");
+    const records = transaction.objectStore(RECORDS);
+    for (const record of message.records) {
+      records.put({ dataset: message.dataset, ...record });
+    }
+    transaction.objectStore(SESSIONS).put({
+      dataset: message.dataset,
+      schema: message.schema,
+      position: message.position,
+      updated: Date.now(),
     });
-  }
-
-  function describeError(error) {
-    return error && error.message ? error.message : String(error);
+    await transactionDone(transaction);
   }
 
   // Writes run one after another so that an older state can never land after a newer one.
-  let pendingWrite = Promise.resolve();
+  let writeQueue = Promise.resolve();
 
   function saveState(message) {
-    pendingWrite = pendingWrite
-      .then(() => writeState(message.key, message.state))
+    writeQueue = writeQueue
+      .then(() => writeState(message))
       .then(() => {
-        document.documentElement.dataset.reviewSaved = String(Date.now());
+        document.documentElement.dataset.reviewSaved = String(message.sequence);
+        Shiny.setInputValue("storage_ack", { sequence: message.sequence }, { priority: "event" });
+        if (channel && message.records.length > 0) {
+          channel.postMessage({
+            dataset: message.dataset,
+            state: { schema: message.schema, position: message.position, records: message.records },
+          });
+        }
       })
       .catch((error) => {
-        Shiny.setInputValue("storage_error", describeError(error), { priority: "event" });
+        Shiny.setInputValue(
+          "storage_error",
+          { sequence: message.sequence, message: describeError(error) },
+          { priority: "event" },
+        );
       });
   }
 
   async function loadState(message) {
     let reply;
     try {
-      reply = { state: await readState(message.key), error: null };
+      reply = { dataset: message.dataset, state: await readState(message.dataset), error: null };
     } catch (error) {
-      reply = { state: null, error: describeError(error) };
+      reply = { dataset: message.dataset, state: null, error: describeError(error) };
     }
     Shiny.setInputValue("stored_review", reply, { priority: "event" });
   }
 
+  if (channel) {
+    channel.onmessage = (event) => {
+      Shiny.setInputValue("remote_records", event.data, { priority: "event" });
+    };
+  }
+
+  // Downloads.
+
   function downloadText(message) {
-    const blob = new Blob([message.text], { type: "application/json" });
+    const type = message.filename.endsWith(".jsonl") ? "application/x-ndjson" : "application/json";
+    const blob = new Blob([message.text], { type });
     const url = URL.createObjectURL(blob);
     const link = document.createElement("a");
     link.href = url;
@@ -91,11 +210,165 @@
     document.body.appendChild(link);
     link.click();
     link.remove();
-    // The browser has read the blob once the click has been dispatched; free it a little later.
+    // The browser has started reading the blob once the click is dispatched; free it a little later.
     setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
+
+  // Opening a file in the page. The bytes go to Python as base64 so that the dataset's id, a hash
+  // of the file's bytes, matches the one a build of the same file gets.
+
+  const MAX_FILE_BYTES = 200 * 1024 * 1024;
+
+  function setOpenStatus(text, isError) {
+    const status = document.getElementById("open-file-status");
+    if (!status) return;
+    status.textContent = text;
+    status.className = isError ? "text-danger small" : "text-muted small";
+  }
+
+  function encodeBase64(bytes) {
+    // btoa takes a binary string; build it in slices to stay within argument-count limits.
+    const slice = 0x8000;
+    let binary = "";
+    for (let offset = 0; offset < bytes.length; offset += slice) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(offset, offset + slice));
+    }
+    return btoa(binary);
+  }
+
+  function openFile(file) {
+    if (file.size > MAX_FILE_BYTES) {
+      setOpenStatus(`${file.name} is ${(file.size / 1e6).toFixed(0)} MB; files up to 200 MB can be opened.`, true);
+      return;
+    }
+    const reader = new FileReader();
+    reader.onprogress = (event) => {
+      if (event.lengthComputable) {
+        setOpenStatus(`Reading ${file.name}: ${Math.round((100 * event.loaded) / event.total)}%`);
+      }
+    };
+    reader.onerror = () => setOpenStatus(`Reading ${file.name} failed: ${describeError(reader.error)}`, true);
+    reader.onload = () => {
+      setOpenStatus(`Parsing ${file.name} (${(file.size / 1e6).toFixed(1)} MB) in Python…`);
+      const base64 = encodeBase64(new Uint8Array(reader.result));
+      Shiny.setInputValue("opened_file", { name: file.name, size: file.size, base64 }, { priority: "event" });
+    };
+    reader.readAsArrayBuffer(file);
+  }
+
+  // The chooser is created on demand and never added to the page, so Shiny does not bind it.
+  function chooseFile() {
+    const chooser = document.createElement("input");
+    chooser.type = "file";
+    chooser.accept = ".json,.jsonl,.traj,application/json";
+    chooser.addEventListener("change", () => {
+      if (chooser.files.length > 0) openFile(chooser.files[0]);
+    });
+    chooser.click();
+  }
+
+  document.addEventListener("dragover", (event) => {
+    if (event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files")) {
+      event.preventDefault();
+      document.body.classList.add("file-drag");
+    }
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (event.relatedTarget === null) document.body.classList.remove("file-drag");
+  });
+  document.addEventListener("drop", (event) => {
+    document.body.classList.remove("file-drag");
+    if (event.dataTransfer && event.dataTransfer.files.length > 0) {
+      event.preventDefault();
+      openFile(event.dataTransfer.files[0]);
+    }
+  });
+
+  function showOpenResult(message) {
+    setOpenStatus(message.message, !message.ok);
+  }
+
+  // Keyboard shortcuts. Single keys act only outside text fields; Ctrl+Enter (Cmd+Enter on macOS)
+  // accepts from anywhere, sending the editor's text first so the accepted output is what is shown.
+
+  const KEY_BUTTONS = {
+    a: "accept",
+    r: "reject",
+    j: "next",
+    ArrowRight: "next",
+    k: "back",
+    ArrowLeft: "back",
+    x: "reset",
+    u: "undo",
+    p: "next_pending",
+  };
+  const KEY_FIELDS = { e: "output_text", n: "note", "/": "search" };
+
+  function helpPanel() {
+    return document.getElementById("shortcut-help");
+  }
+
+  function toggleHelp(show) {
+    const panel = helpPanel();
+    if (!panel) return;
+    const visible = show === undefined ? panel.hidden : show;
+    panel.hidden = !visible;
+    if (visible) document.getElementById("close-shortcuts").focus();
+  }
+
+  function clickButton(id) {
+    const button = document.getElementById(id);
+    if (button && !button.disabled) button.click();
+  }
+
+  function isTextField(element) {
+    return element instanceof HTMLElement && element.closest("input, textarea, select, [contenteditable='true']") !== null;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.isComposing) return;
+
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
+      event.preventDefault();
+      const editor = document.getElementById("output_text");
+      if (editor) Shiny.setInputValue("output_text", editor.value);
+      clickButton("accept");
+      return;
+    }
+
+    if (event.key === "Escape") {
+      const panel = helpPanel();
+      if (panel && !panel.hidden) {
+        toggleHelp(false);
+      } else if (isTextField(event.target)) {
+        event.target.blur();
+      }
+      return;
+    }
+
+    if (isTextField(event.target) || event.altKey || event.ctrlKey || event.metaKey) return;
+
+    if (event.key === "?") {
+      event.preventDefault();
+      toggleHelp();
+    } else if (KEY_BUTTONS[event.key]) {
+      event.preventDefault();
+      clickButton(KEY_BUTTONS[event.key]);
+    } else if (KEY_FIELDS[event.key]) {
+      event.preventDefault();
+      const field = document.getElementById(KEY_FIELDS[event.key]);
+      if (field) field.focus();
+    }
+  });
+
+  document.addEventListener("click", (event) => {
+    if (event.target.id === "open-file") chooseFile();
+    if (event.target.id === "show-shortcuts") toggleHelp(true);
+    if (event.target.id === "close-shortcuts" || event.target.id === "shortcut-help") toggleHelp(false);
+  });
 
   Shiny.addCustomMessageHandler("review-storage-load", loadState);
   Shiny.addCustomMessageHandler("review-storage-save", saveState);
   Shiny.addCustomMessageHandler("review-download", downloadText);
+  Shiny.addCustomMessageHandler("review-open-result", showOpenResult);
 })();

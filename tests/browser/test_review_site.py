@@ -138,7 +138,7 @@ def test_download_round_trips_through_build(page, site_url, tmp_path):
     expect(page.locator("#progress")).to_have_text("Record 3 of 4")
 
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download curated JSON").click()
+        page.get_by_role("button", name="Download curated data").click()
     download = download_info.value
     assert download.suggested_filename == "langsmith_runs.curated.json"
     path = tmp_path / download.suggested_filename

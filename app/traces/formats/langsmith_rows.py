@@ -1,0 +1,90 @@
+"""LangSmith run rows, the table the original review demo used.
+
+Each row is one LLM call with ``child_run = {inputs, output, funcs, run_id}``
+and a review ``status``. Other fields are run metadata. This is the only format
+with a status field, so it is the only one whose export writes statuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from traces.documents import Change, Document, is_columns_table
+from traces.formats.base import ItemFormat, WriteResult, make_json_safe, pick_id, tool_list
+from traces.model import STATUSES, Record, Review, Status
+from traces.parts import convert_chat_message, convert_chat_messages
+from traces.problems import RecordError, describe_found
+
+EXPECTED_CHILD_RUN = 'an object with "inputs" (a list of messages) and "output" (a message)'
+EXPECTED_STATUS = "one of " + ", ".join(f'"{status}"' for status in STATUSES)
+
+
+class LangSmithRowsFormat(ItemFormat):
+    """Rows of the review demo: ``{child_run: {inputs, output, funcs, run_id}, status, ...}``."""
+
+    name = "langsmith-rows"
+    expected = 'an object with "child_run" and "status"'
+    missing = 'no object with a "child_run" field'
+    stores_status = True
+
+    def matches(self, value: dict[str, Any]) -> bool:
+        return "child_run" in value
+
+    def convert(self, value: dict[str, Any], index: int) -> Record:
+        child_run = value.get("child_run")
+        if not isinstance(child_run, dict):
+            found = "missing" if "child_run" not in value else describe_found(child_run)
+            raise RecordError("child_run", f"{found}; expected {EXPECTED_CHILD_RUN}")
+
+        messages = convert_chat_messages(child_run.get("inputs"), "child_run.inputs")
+        if "output" not in child_run:
+            raise RecordError(
+                "child_run.output", 'missing; expected a message object with "role" and "content"'
+            )
+        output = convert_chat_message(child_run["output"], "child_run.output")
+
+        status = value.get("status", "Pending")
+        if status not in STATUSES:
+            raise RecordError("status", f"{describe_found(status)}; expected {EXPECTED_STATUS}")
+
+        run_id = child_run.get("run_id")
+        metadata: dict[str, Any] = {"run_id": run_id} if run_id is not None else {}
+        metadata.update(
+            (key, item) for key, item in value.items() if key not in ("child_run", "status")
+        )
+        tools = tool_list(child_run.get("funcs")) or tool_list(value.get("function_defs"))
+
+        return Record(
+            id=pick_id(run_id if run_id is not None else value.get("child_run_id"), index),
+            messages=messages,
+            output=output,
+            metadata=make_json_safe(metadata),
+            tools=tools,
+            review=Review(status=status),
+        )
+
+    def output_message(self, value: dict[str, Any]) -> dict[str, Any] | None:
+        return value["child_run"]["output"]
+
+    def store_status(self, value: dict[str, Any], status: Status) -> None:
+        value["status"] = status
+
+    def write(
+        self,
+        document: Document,
+        sources: Sequence[Any],
+        records: Sequence[Record],
+        reviews: Sequence[Review],
+    ) -> WriteResult:
+        result = super().write(document, sources, records, reviews)
+
+        # A pandas table without a status column gets a full column, so that
+        # every row it is read back with has a status cell.
+        table = document.root if document.kind == "json" else None
+        if is_columns_table(table) and "status" not in table and result.changes:
+            changed = {change.item.row_label for change in result.changes}
+            for item, review in zip(sources, reviews):
+                if item.row_label not in changed:
+                    result.changes.append(Change(item, ("status",), review.status))
+        return result
