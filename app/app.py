@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chat_view import render_conversation, render_output_calls
 from htmltools import tags
+from progress_backup import make_progress_backup, merge_progress_backup
 from review_state import STATUSES, ReviewState, StoredStateError
 from review_view import (
     EXPORT_CHOICES,
@@ -165,6 +166,16 @@ app_ui = ui.page_fluid(
                 class_="export-group",
             ),
             tags.div(
+                tags.div("Progress backup", class_="form-label"),
+                ui.input_action_button("backup_progress", "Download progress", class_="btn-outline-secondary btn-sm me-2"),
+                tags.button("Load progress…", type="button", id="load-progress", class_="btn btn-outline-secondary btn-sm"),
+                tags.p(
+                    "Decisions, edits, notes and labels as a file, to move them to another browser.",
+                    class_="form-text",
+                ),
+                class_="backup-group",
+            ),
+            tags.div(
                 tags.div("Review another file", class_="form-label"),
                 # A plain button: Shiny would bind an <input type="file"> as an upload, which needs
                 # an HTTP server. review.js opens the file chooser and reads the file in the page.
@@ -231,6 +242,9 @@ def server(input, output, session):
     storage_ready = reactive.value(False)
     storage_available = reactive.value(True)
     storage_problem = reactive.value("")
+    # Stored progress that exists but cannot be read is never overwritten silently: the reviewer
+    # downloads it as it is or starts fresh, and until then nothing is saved over it.
+    unreadable_store = reactive.value("")
 
     # Decisions wait here until the page confirms the IndexedDB write: a state is shown only once it
     # is stored. `latest` is what the next action builds on.
@@ -245,7 +259,7 @@ def server(input, output, session):
     async def commit(state: ReviewState, changed: list[int], *, decision: bool = False) -> None:
         if decision:
             decisions.set(decisions.get() + 1)
-        if not storage_available.get():
+        if not storage_available.get() or unreadable_store.get():
             review.set(state)
             return
 
@@ -300,7 +314,7 @@ def server(input, output, session):
             try:
                 review.set(review.get().restore(reply["state"]))
             except StoredStateError as error:
-                storage_problem.set(f"Saved progress could not be read and was not applied: {error}")
+                unreadable_store.set(f"Saved progress for this dataset could not be read: {error}.")
         storage_ready.set(True)
 
     @reactive.effect
@@ -521,6 +535,50 @@ def server(input, output, session):
         ui.notification_show("No pending records left.", duration=3, type="message")
 
     @reactive.effect
+    @reactive.event(input.storage_download_raw)
+    async def download_raw_store():
+        await session.send_custom_message("review-storage-dump", {"dataset": dataset.get().dataset_id})
+
+    @reactive.effect
+    @reactive.event(input.storage_start_fresh)
+    async def start_fresh():
+        await session.send_custom_message("review-storage-clear", {"dataset": dataset.get().dataset_id})
+
+    @reactive.effect
+    @reactive.event(input.storage_cleared)
+    async def resume_after_clear():
+        unreadable_store.set("")
+        state = latest()
+        await commit(state, list(state.changes))
+        ui.notification_show("Saved progress was deleted; this dataset starts fresh.", duration=4)
+
+    @reactive.effect
+    @reactive.event(input.backup_progress)
+    async def download_progress():
+        current = dataset.get()
+        backup = make_progress_backup(current, latest())
+        name = f"{Path(current.name).stem or 'dataset'}.progress.json"
+        await session.send_custom_message(
+            "review-download", {"filename": name, "text": json.dumps(backup, ensure_ascii=False, indent=2)}
+        )
+
+    @reactive.effect
+    @reactive.event(input.progress_file)
+    async def load_progress():
+        state = latest()
+        try:
+            merged, changed, conflicts = merge_progress_backup(dataset.get(), state, input.progress_file()["text"])
+        except (ValueError, StoredStateError) as error:
+            ui.notification_show(f"Progress file not loaded: {error}", duration=8, type="error")
+            return
+        await commit(merged, changed)
+        message = f"Loaded progress: {len(changed)} record(s) updated"
+        if conflicts:
+            listed = ", ".join(str(index + 1) for index in conflicts[:20])
+            message += f"; {len(conflicts)} conflict(s) kept as in this browser (records {listed})"
+        ui.notification_show(message, duration=10, type="warning" if conflicts else "message")
+
+    @reactive.effect
     @reactive.event(input.download)
     async def download_export():
         state = latest()
@@ -542,9 +600,27 @@ def server(input, output, session):
 
     @render.ui
     def storage_notice():
+        unreadable = unreadable_store.get()
+        if unreadable:
+            return tags.div(
+                tags.p(
+                    unreadable,
+                    " It is kept as it is, and nothing is saved over it until you choose:",
+                    class_="mb-2",
+                ),
+                ui.input_action_button("storage_download_raw", "Download saved progress as it is", class_="btn-sm btn-outline-dark me-2"),
+                ui.input_action_button("storage_start_fresh", "Start fresh", class_="btn-sm btn-outline-danger"),
+                class_="alert alert-danger",
+                role="alert",
+            )
         problem = storage_problem.get()
         req(problem)
-        return tags.div(problem, class_="alert alert-warning", role="alert")
+        return tags.div(
+            problem,
+            " Use Download or Download progress to keep your work.",
+            class_="alert alert-warning",
+            role="alert",
+        )
 
     @render.ui
     def dataset_problems():

@@ -165,7 +165,7 @@ def measure_bare_boot(browser, url: str, traffic: TrafficLog) -> Visit:
         context.close()
 
 
-def measure_cold_visit(browser, url: str, traffic: TrafficLog, *, keep_open: bool = False):
+def measure_cold_visit(browser, url: str, traffic: TrafficLog, *, service_worker: bool, keep_open: bool = False):
     """Boot the app in a new, empty profile; also count the service worker's precache traffic.
 
     Returns the visit, the bytes the service worker's install downloaded, and, with keep_open,
@@ -175,7 +175,7 @@ def measure_cold_visit(browser, url: str, traffic: TrafficLog, *, keep_open: boo
     context.add_init_script(BOOT_PROBE)
     page, visit = open_app(context, url, traffic)
     precache_bytes = None
-    if wait_for_service_worker(page):
+    if service_worker and wait_for_service_worker(page):
         precache_bytes, _count = summarize_traffic(traffic.take())
     if keep_open:
         return visit, precache_bytes, context, page
@@ -183,7 +183,9 @@ def measure_cold_visit(browser, url: str, traffic: TrafficLog, *, keep_open: boo
     return visit, precache_bytes, None, None
 
 
-def measure_warm_visits(playwright, url: str, traffic: TrafficLog, repeats: int, *, bare: bool = False) -> list[Visit]:
+def measure_warm_visits(
+    playwright, url: str, traffic: TrafficLog, repeats: int, *, bare: bool = False, service_worker: bool = True
+) -> list[Visit]:
     """Visit once in a new persistent profile, then measure `repeats` later visits.
 
     With `bare`, the page is the bare Pyodide page, which only the HTTP cache speeds up.
@@ -199,7 +201,8 @@ def measure_warm_visits(playwright, url: str, traffic: TrafficLog, repeats: int,
 
             context.add_init_script(BOOT_PROBE)
             page, _first = open_app(context, url, traffic)
-            wait_for_service_worker(page)
+            if service_worker:
+                wait_for_service_worker(page)
             page.close()
             visits = []
             for _ in range(repeats):

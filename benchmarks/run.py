@@ -132,6 +132,7 @@ def measure_size(playwright, browser, repo_dir: Path, work_dir: Path, records: i
     print(f"  built in {result.build_seconds:.1f} s", flush=True)
 
     bare_path = bench.copy_bare_page(site_dir)
+    service_worker = (site_dir / "sw.js").is_file()
     traffic = TrafficLog()
     server = start_in_thread(site_dir, traffic=traffic, isolated=True)
     base = f"http://127.0.0.1:{server.server_port}/"
@@ -139,10 +140,10 @@ def measure_size(playwright, browser, repo_dir: Path, work_dir: Path, records: i
     try:
         if full:
             run_step(result, "bare boot", lambda: measure_bare(browser, base + bare_path, traffic, result, repeats))
-        run_step(result, "cold boot", lambda: measure_cold(browser, app_url, traffic, result, repeats if full else 1))
+        run_step(result, "cold boot", lambda: measure_cold(browser, app_url, traffic, result, repeats if full else 1, service_worker))
         if full:
-            run_step(result, "uncompressed boot", lambda: measure_uncompressed(browser, app_url, traffic, result))
-            run_step(result, "warm boot", lambda: measure_warm(playwright, app_url, traffic, result, repeats))
+            run_step(result, "uncompressed boot", lambda: measure_uncompressed(browser, app_url, traffic, result, service_worker))
+            run_step(result, "warm boot", lambda: measure_warm(playwright, app_url, traffic, result, repeats, service_worker))
             run_step(result, "bare warm boot", lambda: measure_bare_warm(playwright, base + bare_path, traffic, result, repeats))
     finally:
         server.shutdown()
@@ -175,10 +176,12 @@ def measure_bare_warm(playwright, url: str, traffic: TrafficLog, result: SizeRes
     result.bare_warm_boot_ms = [visit.boot_ms for visit in visits]
 
 
-def measure_cold(browser, url: str, traffic: TrafficLog, result: SizeResult, repeats: int) -> None:
+def measure_cold(browser, url: str, traffic: TrafficLog, result: SizeResult, repeats: int, service_worker: bool) -> None:
     for attempt in range(repeats):
         last = attempt == repeats - 1
-        visit, precache, context, page = bench.measure_cold_visit(browser, url, traffic, keep_open=last)
+        visit, precache, context, page = bench.measure_cold_visit(
+            browser, url, traffic, service_worker=service_worker, keep_open=last
+        )
         result.cold_boot_ms.append(visit.boot_ms)
         result.cold_bytes, result.cold_requests = visit.bytes, visit.requests
         result.cold_page_requests = visit.page_requests
@@ -195,14 +198,16 @@ def measure_cold(browser, url: str, traffic: TrafficLog, result: SizeResult, rep
                 context.close()
 
 
-def measure_uncompressed(browser, url: str, traffic: TrafficLog, result: SizeResult) -> None:
-    visit, _precache, _context, _page = bench.measure_cold_visit(browser, url + "#no-gzip", traffic)
+def measure_uncompressed(browser, url: str, traffic: TrafficLog, result: SizeResult, service_worker: bool) -> None:
+    visit, _precache, _context, _page = bench.measure_cold_visit(
+        browser, url + "#no-gzip", traffic, service_worker=service_worker
+    )
     result.uncompressed_boot_ms = visit.boot_ms
     result.uncompressed_bytes = visit.bytes
 
 
-def measure_warm(playwright, url: str, traffic: TrafficLog, result: SizeResult, repeats: int) -> None:
-    visits = bench.measure_warm_visits(playwright, url, traffic, repeats)
+def measure_warm(playwright, url: str, traffic: TrafficLog, result: SizeResult, repeats: int, service_worker: bool) -> None:
+    visits = bench.measure_warm_visits(playwright, url, traffic, repeats, service_worker=service_worker)
     result.warm_boot_ms = [visit.boot_ms for visit in visits]
     result.warm_bytes = max(visit.bytes for visit in visits)
     result.warm_requests = max(visit.requests for visit in visits)

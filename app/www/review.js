@@ -192,6 +192,35 @@
     Shiny.setInputValue("stored_review", reply, { priority: "event" });
   }
 
+  // Everything stored for one dataset, as it is, for a reviewer to keep before starting fresh.
+  async function dumpState(message) {
+    const database = await getDatabase();
+    const transaction = database.transaction([RECORDS, SESSIONS], "readonly");
+    const session = await requestResult(transaction.objectStore(SESSIONS).get(message.dataset));
+    const records = await requestResult(
+      transaction.objectStore(RECORDS).index("by_dataset").getAll(IDBKeyRange.only(message.dataset)),
+    );
+    downloadText({
+      filename: `saved-progress-${message.dataset.slice(0, 12)}.json`,
+      text: JSON.stringify({ dataset: message.dataset, session, records }, null, 2),
+    });
+  }
+
+  async function clearState(message) {
+    const database = await getDatabase();
+    const transaction = database.transaction([RECORDS, SESSIONS], "readwrite");
+    const records = transaction.objectStore(RECORDS);
+    const keys = await requestResult(records.index("by_dataset").getAllKeys(IDBKeyRange.only(message.dataset)));
+    for (const key of keys) records.delete(key);
+    transaction.objectStore(SESSIONS).delete(message.dataset);
+    await transactionDone(transaction);
+    Shiny.setInputValue("storage_cleared", { dataset: message.dataset, at: Date.now() }, { priority: "event" });
+  }
+
+  function reportStorageFailure(error) {
+    Shiny.setInputValue("storage_error", { sequence: -1, message: describeError(error) }, { priority: "event" });
+  }
+
   if (channel) {
     channel.onmessage = (event) => {
       Shiny.setInputValue("remote_records", event.data, { priority: "event" });
@@ -256,15 +285,22 @@
     reader.readAsArrayBuffer(file);
   }
 
-  // The chooser is created on demand and never added to the page, so Shiny does not bind it.
-  function chooseFile() {
+  // A chooser is created on demand and never added to the page, so Shiny does not bind it.
+  function chooseFile(accept, onFile) {
     const chooser = document.createElement("input");
     chooser.type = "file";
-    chooser.accept = ".json,.jsonl,.traj,application/json";
+    chooser.accept = accept;
     chooser.addEventListener("change", () => {
-      if (chooser.files.length > 0) openFile(chooser.files[0]);
+      if (chooser.files.length > 0) onFile(chooser.files[0]);
     });
     chooser.click();
+  }
+
+  function loadProgressFile(file) {
+    file.text().then(
+      (text) => Shiny.setInputValue("progress_file", { name: file.name, text }, { priority: "event" }),
+      (error) => setOpenStatus(`Reading ${file.name} failed: ${describeError(error)}`, true),
+    );
   }
 
   document.addEventListener("dragover", (event) => {
@@ -362,7 +398,8 @@
   });
 
   document.addEventListener("click", (event) => {
-    if (event.target.id === "open-file") chooseFile();
+    if (event.target.id === "open-file") chooseFile(".json,.jsonl,.traj,application/json", openFile);
+    if (event.target.id === "load-progress") chooseFile(".json,application/json", loadProgressFile);
     if (event.target.id === "show-shortcuts") toggleHelp(true);
     if (event.target.id === "close-shortcuts" || event.target.id === "shortcut-help") toggleHelp(false);
   });
@@ -371,4 +408,6 @@
   Shiny.addCustomMessageHandler("review-storage-save", saveState);
   Shiny.addCustomMessageHandler("review-download", downloadText);
   Shiny.addCustomMessageHandler("review-open-result", showOpenResult);
+  Shiny.addCustomMessageHandler("review-storage-dump", (message) => dumpState(message).catch(reportStorageFailure));
+  Shiny.addCustomMessageHandler("review-storage-clear", (message) => clearState(message).catch(reportStorageFailure));
 })();
