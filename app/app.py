@@ -7,6 +7,7 @@ The server drives that script with custom messages and reads its replies as inpu
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -28,7 +29,7 @@ from review_view import (
     render_status_box,
 )
 from shiny import App, reactive, render, req, ui
-from traces import DatasetFormatError, LoadedDataset, load_dataset_bytes, load_dataset_file
+from traces import DatasetFormatError, LoadedDataset, list_unstored_edits, load_dataset_bytes, load_dataset_file
 
 APP_DIR = Path(__file__).resolve().parent
 
@@ -72,7 +73,20 @@ def start_review(dataset: LoadedDataset) -> ReviewState:
 
 SETTINGS = read_settings()
 PRESET_LABELS: list[str] = list(SETTINGS.get("labels") or [])
-BUILT_IN_DATASET = load_dataset_file(find_dataset_path(), format=SETTINGS.get("format"))
+
+# Team mode (docs/team-mode.md): with LLM_REVIEW_DATABASE_URL set, the dataset and every decision
+# live in a shared database instead of the browser. The team package needs SQLAlchemy, which the
+# browser build does not ship, so it is imported only then.
+TEAM = None
+if os.environ.get("LLM_REVIEW_DATABASE_URL"):
+    from team.app_mode import TeamMode, describe_conflict
+
+    TEAM = TeamMode.open(os.environ)
+
+if TEAM is not None:
+    BUILT_IN_DATASET = TEAM.dataset
+else:
+    BUILT_IN_DATASET = load_dataset_file(find_dataset_path(), format=SETTINGS.get("format"))
 
 app_ui = ui.page_fluid(
     # An empty icon keeps the browser from requesting /favicon.ico, which no server here has.
@@ -102,6 +116,7 @@ app_ui = ui.page_fluid(
         class_="review-header",
     ),
     ui.output_ui("storage_notice"),
+    ui.output_ui("team_panel") if TEAM is not None else None,
     ui.output_ui("dataset_problems"),
     tags.div(
         ui.input_select(
@@ -175,7 +190,10 @@ app_ui = ui.page_fluid(
                 ),
                 class_="backup-group",
             ),
-            tags.div(
+            # In team mode the server sets the dataset for everyone.
+            None
+            if TEAM is not None
+            else tags.div(
                 tags.div("Review another file", class_="form-label"),
                 # A plain button: Shiny would bind an <input type="file"> as an upload, which needs
                 # an HTTP server. review.js opens the file chooser and reads the file in the page.
@@ -249,7 +267,51 @@ def server(input, output, session):
     # Decisions wait here until the page confirms the IndexedDB write: a state is shown only once it
     # is stored. `latest` is what the next action builds on.
     pending_states: dict[int, ReviewState] = {}
+    # The records each pending save writes, so that a change from another tab read before that
+    # write lands is not applied over it.
+    pending_records: dict[int, list[int]] = {}
     sequence = {"last": 0}
+
+    # What the editor, note and labels were last set to: the record (dataset and position), its
+    # status and output, and the label choices. `synced` turns true once the page sends the editor's
+    # text after that: until then input.output_text may hold the text of the record before.
+    editor = {"originals": None, "position": -1, "output": None, "choices": None, "synced": False}
+
+    # Team mode: the database replaces IndexedDB, as the reviewer that sign-in put in the scope.
+    team = TEAM.open_session(session.http_conn.scope) if TEAM is not None else None
+    # The records another reviewer saved first at this reviewer's last save.
+    team_conflicts = reactive.value(())
+
+    def show_team_outcome(outcome) -> None:
+        if outcome.conflicts:
+            team_conflicts.set(outcome.conflicts)
+        if outcome.queue_empty:
+            ui.notification_show(
+                "No other record is open for you: the rest are decided or held by other reviewers.",
+                duration=4,
+                type="message",
+            )
+        review.set(outcome.state)
+
+    async def commit_to_team(state: ReviewState, changed: list[int], *, decision: bool) -> None:
+        # The database call blocks, so it runs in a thread while the server keeps serving.
+        outcome = await asyncio.to_thread(team.commit, state, changed, decision=decision)
+        if decision and not outcome.conflicts:
+            team_conflicts.set(())
+        show_team_outcome(outcome)
+
+    async def start_team_review() -> None:
+        if team.problem:
+            return
+        with reactive.isolate():
+            state = review.get()
+        outcome = await asyncio.to_thread(team.start, state)
+        show_team_outcome(outcome)
+        storage_ready.set(True)
+
+    if team is not None:
+        # A closed page gives its record back to the queue at once instead of after the TTL.
+        session.on_ended(team.release)
 
     def latest() -> ReviewState:
         if pending_states:
@@ -259,12 +321,19 @@ def server(input, output, session):
     async def commit(state: ReviewState, changed: list[int], *, decision: bool = False) -> None:
         if decision:
             decisions.set(decisions.get() + 1)
+        if team is not None:
+            await commit_to_team(state, changed, decision=decision)
+            return
         if not storage_available.get() or unreadable_store.get():
+            # `state` builds on any pending one, whose reply may never come or comes after this.
+            pending_states.clear()
+            pending_records.clear()
             review.set(state)
             return
 
         sequence["last"] += 1
         pending_states[sequence["last"]] = state
+        pending_records[sequence["last"]] = list(changed)
         await session.send_custom_message(
             "review-storage-save",
             {
@@ -281,10 +350,15 @@ def server(input, output, session):
         state = pending_states[number]
         for key in [key for key in pending_states if key <= number]:
             del pending_states[key]
+            pending_records.pop(key, None)
         review.set(state)
 
     async def load_dataset_into_session(loaded: LoadedDataset) -> None:
+        if team is not None:
+            ui.notification_show("In team review the server sets the dataset for everyone.", duration=5, type="warning")
+            return
         pending_states.clear()
+        pending_records.clear()
         storage_ready.set(False)
         dataset.set(loaded)
         review.set(start_review(loaded))
@@ -296,6 +370,9 @@ def server(input, output, session):
     async def request_stored_review():
         with reactive.isolate():
             current = dataset.get()
+        if team is not None:
+            await start_team_review()
+            return
         await session.send_custom_message(
             "review-storage-load", {"dataset": current.dataset_id, "total": len(current.records)}
         )
@@ -309,7 +386,7 @@ def server(input, output, session):
 
         if reply.get("error"):
             storage_available.set(False)
-            storage_problem.set(f"Progress is not being saved in this browser: {reply['error']}")
+            storage_problem.set(f"Progress is not being saved in this browser: {reply['error']}.")
         elif reply.get("state") is not None:
             try:
                 review.set(review.get().restore(reply["state"]))
@@ -327,38 +404,61 @@ def server(input, output, session):
     def report_storage_error():
         problem = input.storage_error()
         storage_available.set(False)
-        storage_problem.set(f"Progress is not being saved in this browser: {problem['message']}")
+        storage_problem.set(f"Progress is not being saved in this browser: {problem['message']}.")
         # The decision still counts for this page; it can be kept with Download.
         apply_confirmed(problem["sequence"])
 
     @reactive.effect
     @reactive.event(input.remote_records)
     def apply_remote_records():
-        # Another tab on the same dataset stored these records; show them here too.
+        # Another tab on the same dataset stored these records; show them here too. The page read
+        # them after this tab's earlier writes, so a save still pending here is stored after them:
+        # its own records are kept in the pending states.
         update = input.remote_records()
         if update.get("dataset") != dataset.get().dataset_id:
             return
+        stored = update["state"]
         try:
-            review.set(review.get().restore(update["state"], include_position=False))
+            review.set(review.get().restore(stored, include_position=False))
+            own: set[int] = set()
+            for key in sorted(pending_states):
+                own.update(pending_records.get(key, []))
+                records = [entry for entry in stored.get("records", []) if not (isinstance(entry, dict) and entry.get("index") in own)]
+                pending_states[key] = pending_states[key].restore({**stored, "records": records}, include_position=False)
         except StoredStateError as error:
             storage_problem.set(f"A change from another tab could not be applied: {error}")
+
+    # The page sends an opened file as base64 slices in order (openFile in review.js); they are
+    # decoded as they arrive and joined when the last one is in.
+    upload = {"id": None, "slices": []}
 
     @reactive.effect
     @reactive.event(input.opened_file)
     async def open_dropped_file():
-        opened = input.opened_file()
+        piece = input.opened_file()
+        if piece["part"] == 0:
+            upload["id"], upload["slices"] = piece["upload"], []
+        if piece["upload"] != upload["id"]:
+            # A slice of a file that a newer one replaced.
+            return
         try:
-            data = base64.b64decode(opened["base64"])
-            loaded = load_dataset_bytes(data, opened["name"])
+            upload["slices"].append(base64.b64decode(piece["base64"], validate=True))
+            if len(upload["slices"]) < piece["parts"]:
+                return
+            data = b"".join(upload["slices"])
+            upload["id"], upload["slices"] = None, []
+            loaded = load_dataset_bytes(data, piece["name"])
         except (DatasetFormatError, ValueError) as error:
+            upload["id"], upload["slices"] = None, []
             await session.send_custom_message("review-open-result", {"ok": False, "message": str(error)})
             return
         await load_dataset_into_session(loaded)
+        count = len(loaded.records)
         await session.send_custom_message(
             "review-open-result",
             {
                 "ok": True,
-                "message": f"Opened {loaded.name}: {len(loaded.records)} records ({loaded.format}), "
+                "message": f"Opened {loaded.name}: {count} record{'' if count == 1 else 's'} ({loaded.format}), "
                 f"{len(loaded.problems)} problems",
             },
         )
@@ -412,10 +512,30 @@ def server(input, output, session):
         req(storage_ready())
         state = review.get()
         current = state.current
-        ui.update_text_area("output_text", value=state.output_at(state.position) if current else "")
-        ui.update_text_area("note", value=current.note if current else "")
-        all_labels = sorted(set(PRESET_LABELS) | set(state.label_counts))
-        ui.update_checkbox_group("labels", choices=all_labels, selected=list(current.labels) if current else [], inline=True)
+        # Every confirmed save, and every change from another tab, sets `review`. On the same record
+        # a field is set only when its value changed: saving a note keeps an unsaved edit in the
+        # editor, and labels ticked while an earlier save is confirmed are not unticked again.
+        same_record = state.originals is editor["originals"] and state.position == editor["position"]
+        with reactive.isolate():
+            newest = latest().review_at(state.position) if same_record and current else current
+            shown_note = input.note()
+            shown_labels = set(input.labels() or ())
+
+        output = state.output_at(state.position) if current else ""
+        output_key = (current.status if current else None, output)
+        if not same_record or output_key != editor["output"]:
+            ui.update_text_area("output_text", value=output)
+            editor["synced"] = False
+
+        note = newest.note if newest else ""
+        if not same_record or note != shown_note:
+            ui.update_text_area("note", value=note)
+
+        labels = list(newest.labels) if newest else []
+        choices = sorted(set(PRESET_LABELS) | set(state.label_counts) | set(labels))
+        if not same_record or set(labels) != shown_labels or choices != editor["choices"]:
+            ui.update_checkbox_group("labels", choices=choices, selected=labels, inline=True)
+        editor.update(originals=state.originals, position=state.position, output=output_key, choices=choices)
 
     @reactive.effect
     def offer_label_filter():
@@ -426,13 +546,28 @@ def server(input, output, session):
 
     # Decisions.
 
+    @reactive.effect(priority=1)
+    @reactive.event(input.output_text)
+    def mark_editor_synced():
+        # The higher priority runs this before an Accept that arrives in the same message.
+        editor["synced"] = True
+
+    def editor_output(state: ReviewState) -> str:
+        """Return the output to accept for the current record of `state`: the editor's text if it shows that record."""
+        # A decision made before the page confirmed the previous one applies to a record that the
+        # editor has not shown yet, and until the page sends the editor's text after a record
+        # change, input.output_text is the previous record's text.
+        if state.position != editor["position"] or not editor["synced"]:
+            return state.output_at(state.position)
+        return input.output_text()
+
     @reactive.effect
     @reactive.event(input.accept)
     async def accept_record():
         state = latest()
         req(storage_ready(), not state.is_done)
         next_position = view().next_after(state.position)
-        await commit(state.accept(input.output_text(), next_position=next_position), [state.position], decision=True)
+        await commit(state.accept(editor_output(state), next_position=next_position), [state.position], decision=True)
 
     @reactive.effect
     @reactive.event(input.reject)
@@ -447,6 +582,10 @@ def server(input, output, session):
     async def reset_record():
         state = latest()
         req(storage_ready(), not state.is_done)
+        if state.position == editor["position"]:
+            # Reset also drops unsaved text in the editor, which no stored change would replace.
+            ui.update_text_area("output_text", value=state.original_outputs[state.position])
+            editor["synced"] = False
         await commit(state.reset(), [state.position])
 
     @reactive.effect
@@ -504,6 +643,10 @@ def server(input, output, session):
     async def go_next():
         req(storage_ready())
         state = latest()
+        if team is not None:
+            # In team review Next moves through the queue of records reserved for this reviewer.
+            show_team_outcome(await asyncio.to_thread(team.go_next, state))
+            return
         following = view().next_after(state.position)
         # Next stops at the last record; only a decision there moves past it to the summary.
         if following >= state.total:
@@ -581,10 +724,22 @@ def server(input, output, session):
     @reactive.effect
     @reactive.event(input.download)
     async def download_export():
+        if team is not None:
+            # Every reviewer's decisions, with who made them and when, not only this session's.
+            name, text = await asyncio.to_thread(team.export, input.export_format())
+            await session.send_custom_message("review-download", {"filename": name, "text": text})
+            return
         state = latest()
         reviews = [state.review_at(index) for index in range(state.total)]
         name, text = export_file(dataset.get(), reviews, input.export_format())
         await session.send_custom_message("review-download", {"filename": name, "text": text})
+
+        # Some formats have no place for an edit, such as a transcript that ends without an output.
+        if input.export_format() == "original" and any(review.edited_output is not None for review in reviews):
+            unstored = list_unstored_edits(dataset.get(), reviews)
+            if unstored:
+                more = f" ({len(unstored) - 1} more like it)" if len(unstored) > 1 else ""
+                ui.notification_show(f"Not every edit is in {name}: {unstored[0]}{more}", duration=15, type="warning")
 
     # Outputs.
 
@@ -597,6 +752,29 @@ def server(input, output, session):
     def progress():
         req(storage_ready())
         return describe_progress(review.get(), view())
+
+    @render.ui
+    def team_panel():
+        req(team is not None)
+        if team.problem:
+            return tags.div(team.problem, class_="alert alert-danger", role="alert")
+        sign_out = None
+        if team.sign_out_path:
+            sign_out = tags.form(
+                tags.button("Sign out", type="submit", class_="btn btn-link btn-sm p-0 align-baseline"),
+                method="post",
+                action=team.sign_out_path,
+                class_="d-inline ms-2",
+            )
+        notices = [
+            tags.div(describe_conflict(conflict), class_="alert alert-warning team-conflict", role="alert")
+            for conflict in team_conflicts.get()
+        ]
+        return tags.div(
+            tags.p("Team review, signed in as ", tags.strong(team.reviewer, class_="team-reviewer"), sign_out, class_="mb-2"),
+            *notices,
+            class_="team-panel",
+        )
 
     @render.ui
     def storage_notice():

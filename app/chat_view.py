@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from htmltools import Tag, TagList, tags
 from markdown_it import MarkdownIt
@@ -94,13 +94,17 @@ def render_tool_call(part: ToolCallPart) -> Tag:
     )
 
 
-def render_tool_result(part: ToolResultPart) -> Tag:
-    """Render a tool result with the id of the call it answers."""
+def render_tool_result(part: ToolResultPart, call_name: str | None = None) -> Tag:
+    """Render a tool result with the name and id of the call it answers.
+
+    `call_name` is the name of the call with the result's id, shown when the result has no name.
+    """
     label = "Error from" if part.is_error else "Result of"
+    name = part.name or call_name
     return tags.div(
         tags.div(
             tags.span(label, class_="part-label"),
-            tags.code(part.name, class_="ms-1") if part.name else None,
+            tags.code(name, class_="ms-1") if name else None,
             tags.small(part.call_id, class_="text-muted ms-2") if part.call_id else None,
         ),
         tags.pre(part.content, class_="tool-result-content"),
@@ -109,14 +113,14 @@ def render_tool_result(part: ToolResultPart) -> Tag:
     )
 
 
-def render_part(part: Part) -> Tag | ui.HTML:
-    """Render one part of a message."""
+def render_part(part: Part, call_names: Mapping[str, str]) -> Tag | ui.HTML:
+    """Render one part of a message; `call_names` maps call ids to the names of the calls."""
     if isinstance(part, TextPart):
         return render_markdown(part.text)
     if isinstance(part, ToolCallPart):
         return render_tool_call(part)
     if isinstance(part, ToolResultPart):
-        return render_tool_result(part)
+        return render_tool_result(part, call_names.get(part.call_id or ""))
     if isinstance(part, ReasoningPart):
         return tags.details(
             tags.summary(f"Reasoning ({len(part.text):,} characters)"),
@@ -145,16 +149,16 @@ def message_length(message: Message) -> int:
     return total
 
 
-def render_message_body(message: Message) -> TagList:
+def render_message_body(message: Message, call_names: Mapping[str, str]) -> TagList:
     """Render a message's parts in order, or a placeholder for a message with none."""
     if not message.parts:
         return TagList(tags.p("(empty message)", class_="text-muted fst-italic"))
-    return TagList(*(render_part(part) for part in message.parts))
+    return TagList(*(render_part(part, call_names) for part in message.parts))
 
 
-def render_message(message: Message) -> Tag:
+def render_message(message: Message, call_names: Mapping[str, str] | None = None) -> Tag:
     """Render one message as a card whose header names the role."""
-    body = render_message_body(message)
+    body = render_message_body(message, call_names or {})
     length = message_length(message)
     if message.role == "system" or length > COLLAPSE_AFTER_CHARS:
         body = tags.details(tags.summary(f"Show message ({length:,} characters)"), body)
@@ -168,12 +172,29 @@ def render_message(message: Message) -> Tag:
 
 def render_conversation(messages: Sequence[Message]) -> TagList:
     """Render the input messages of a record in order."""
-    return TagList(*(render_message(message) for message in messages))
+    # Some formats give a tool result only the id of its call (SWE-agent's tool messages), so the
+    # result shows the name of the call with that id.
+    call_names = {
+        part.id: part.name
+        for message in messages
+        for part in message.parts
+        if isinstance(part, ToolCallPart) and part.id
+    }
+    return TagList(*(render_message(message, call_names) for message in messages))
 
 
-def render_output_calls(message: Message | None) -> TagList:
-    """Render the tool calls of the output under review, which the text editor cannot show."""
+def render_output_calls(message: Message | None) -> Tag | TagList:
+    """Render the tool calls of the output under review, which the text editor cannot show.
+
+    They get a card like the calls in the conversation, titled "ASSISTANT - Function Call".
+    """
     if message is None:
         return TagList()
     calls = [part for part in message.parts if isinstance(part, ToolCallPart)]
-    return TagList(*(render_tool_call(part) for part in calls))
+    if not calls:
+        return TagList()
+    return tags.div(
+        tags.div(message_title(message), class_="card-header"),
+        tags.div(*(render_tool_call(part) for part in calls), class_="card-body"),
+        class_=f"card message-card output-calls role-{role_class(message.role)}",
+    )

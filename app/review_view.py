@@ -118,12 +118,13 @@ def render_diff(original: str, edited: str) -> Tag | None:
         if operation == "insert":
             pieces.append(tags.ins(text))
         elif operation == "delete":
-            pieces.append(Tag("del", text))
+            pieces.append(Tag("del", text, _add_ws=False))
         else:
             pieces.append(text)
     return tags.details(
         tags.summary("Changes against the original output"),
-        tags.div(*pieces, class_="output-diff"),
+        # The panel keeps white space (pre-wrap), so htmltools must not indent the pieces.
+        tags.div(*pieces, class_="output-diff", _add_ws=False),
         class_="diff-panel",
         open="",
     )

@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO_DIR))
 
 from benchmarks import browser as bench  # noqa: E402
 from benchmarks.datasets import write_dataset  # noqa: E402
+from benchmarks.variants import make_variants  # noqa: E402
 from sitebuild.serve import TrafficLog, start_in_thread  # noqa: E402
 
 SIZES = (4, 1_000, 20_000, 100_000)
@@ -98,7 +99,20 @@ def describe_machine() -> dict[str, str]:
         "Chromium": chromium or "unknown",
         "Python (build)": platform.python_version(),
         "Node.js (byte-compile step)": node_version,
+        "Load average at start (1, 5, 15 min)": read_load_average(),
     }
+
+
+def read_load_average() -> str:
+    """Return /proc/loadavg's 1, 5 and 15 minute figures; other processes make timings noisy."""
+    return ", ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def prepare_sample_site(repo_dir: Path, work_dir: Path) -> Path:
+    """Build the sample site for the variants and return its folder."""
+    site_dir = work_dir / "variants-base"
+    build_site(repo_dir, write_dataset(work_dir / "variants-sample.json", 4), site_dir)
+    return site_dir
 
 
 def build_site(repo_dir: Path, data_path: Path, out_dir: Path) -> float:
@@ -115,6 +129,51 @@ def build_site(repo_dir: Path, data_path: Path, out_dir: Path) -> float:
         tail = "\n".join(result.stderr.strip().splitlines()[-10:])
         raise RuntimeError(f"build.py failed for {data_path.name}:\n{tail}")
     return seconds
+
+
+@dataclass
+class VariantResult:
+    """Boot times of one variant of the sample site."""
+
+    name: str
+    description: str
+    cold_boot_ms: list[float] = field(default_factory=list)
+    warm_boot_ms: list[float] = field(default_factory=list)
+    cold_bytes: int | None = None
+    timings: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def measure_variants(playwright, browser, site_dir: Path, work_dir: Path, repeats: int) -> list[VariantResult]:
+    """Boot each variant of the sample site cold and warm, `repeats` times each."""
+    results = []
+    for variant in make_variants(site_dir, work_dir):
+        print(f"variant {variant.name}", flush=True)
+        result = VariantResult(variant.name, variant.description)
+        traffic = TrafficLog()
+        server = start_in_thread(variant.site_dir, traffic=traffic)
+        url = f"http://127.0.0.1:{server.server_port}/app/{variant.fragment}"
+        try:
+            run_step(result, "cold boot", lambda: measure_variant_cold(browser, url, traffic, result, repeats))
+            run_step(result, "warm boot", lambda: measure_variant_warm(playwright, url, traffic, result, repeats))
+        finally:
+            server.shutdown()
+            server.server_close()
+        results.append(result)
+    return results
+
+
+def measure_variant_cold(browser, url: str, traffic: TrafficLog, result: VariantResult, repeats: int) -> None:
+    for _ in range(repeats):
+        visit, _precache, _context, _page = bench.measure_cold_visit(browser, url, traffic, service_worker=False)
+        result.cold_boot_ms.append(visit.boot_ms)
+        result.cold_bytes = visit.bytes
+        result.timings = visit.timings
+
+
+def measure_variant_warm(playwright, url: str, traffic: TrafficLog, result: VariantResult, repeats: int) -> None:
+    visits = bench.measure_warm_visits(playwright, url, traffic, repeats)
+    result.warm_boot_ms = [visit.boot_ms for visit in visits]
 
 
 def measure_size(playwright, browser, repo_dir: Path, work_dir: Path, records: int, *, repeats: int, full: bool) -> SizeResult:
@@ -151,7 +210,7 @@ def measure_size(playwright, browser, repo_dir: Path, work_dir: Path, records: i
     return result
 
 
-def run_step(result: SizeResult, name: str, step) -> None:
+def run_step(result: SizeResult | VariantResult, name: str, step) -> None:
     """Run one measurement; record its error instead of stopping the whole benchmark."""
     started = time.monotonic()
     try:
@@ -300,7 +359,15 @@ def verdict(value: float | None, bound: float) -> str:
     return "met" if value <= bound else "not met"
 
 
-def write_report(path: Path, machine: dict, command: str, results: list[SizeResult], elapsed: float, notes: str) -> None:
+def write_report(
+    path: Path,
+    machine: dict,
+    command: str,
+    results: list[SizeResult],
+    variants: list[VariantResult],
+    elapsed: float,
+    notes: str,
+) -> None:
     """Write the Markdown report, keeping the hand-written part below the generated one."""
     lines = [
         "# Benchmarks",
@@ -372,7 +439,25 @@ def write_report(path: Path, machine: dict, command: str, results: list[SizeResu
         *(f"| {target} | {measured} | {result} |" for target, measured, result in target_rows(results)),
         "",
     ]
+    if variants:
+        lines += [
+            "## What each start-up idea is worth",
+            "",
+            "The sample site, booted with less of the build's start-up work each time (cold: new "
+            "profile; warm: later visits with the service worker). Stages are ms since the worker "
+            "started, from the last cold boot.",
+            "",
+            "| Variant | What the worker loads | Cold boot | Warm boot | Cold bytes | Worker stages |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *(
+                f"| {variant.name} | {variant.description} | {format_ms(variant.cold_boot_ms)} | "
+                f"{format_ms(variant.warm_boot_ms)} | {format_bytes(variant.cold_bytes)} | `{json.dumps(variant.timings)}` |"
+                for variant in variants
+            ),
+            "",
+        ]
     errors = [f"- {result.records:,} records, {error}" for result in results for error in result.errors]
+    errors += [f"- variant {variant.name}, {error}" for variant in variants for error in variant.errors]
     if errors:
         lines += ["## Steps that failed", "", *errors, ""]
     lines += ["<!-- End of generated figures -->", ""]
@@ -380,7 +465,12 @@ def write_report(path: Path, machine: dict, command: str, results: list[SizeResu
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + notes, encoding="utf-8")
     raw_path = path.with_suffix(".json")
-    raw_path.write_text(json.dumps({"machine": machine, "results": [asdict(result) for result in results]}, indent=1), encoding="utf-8")
+    raw = {
+        "machine": machine,
+        "results": [asdict(result) for result in results],
+        "variants": [asdict(variant) for variant in variants],
+    }
+    raw_path.write_text(json.dumps(raw, indent=1), encoding="utf-8")
 
 
 def pair(values: list[float]) -> str:
@@ -406,6 +496,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(str(size) for size in SIZES),
         help="comma-separated dataset sizes in records (default: %(default)s; the first is the one the targets use)",
     )
+    parser.add_argument(
+        "--no-variants",
+        dest="variants",
+        action="store_false",
+        help="skip booting the variants of the sample site that show what each start-up idea is worth",
+    )
     parser.add_argument("--repo", type=Path, default=REPO_DIR, help="checkout whose build.py builds the site (default: this one)")
     parser.add_argument("--out", type=Path, default=DEFAULT_REPORT, help="report to write (default: docs/benchmarks.md)")
     return parser.parse_args(argv)
@@ -414,6 +510,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     sizes = [4] if arguments.quick else [int(size) for size in re.split(r"[,\s]+", arguments.sizes) if size]
+    if arguments.quick:
+        arguments.variants = False
     started = time.monotonic()
     command = "python -m benchmarks.run" + (" --quick" if arguments.quick else "")
     if not arguments.quick and arguments.sizes != ",".join(str(size) for size in SIZES):
@@ -423,9 +521,14 @@ def main(argv: list[str] | None = None) -> int:
 
     machine = describe_machine()
     results = []
+    variants: list[VariantResult] = []
     with tempfile.TemporaryDirectory(prefix="llm-review-bench-") as work, sync_playwright() as playwright:
         browser = bench.launch_browser(playwright)
         try:
+            if arguments.variants:
+                variants = measure_variants(
+                    playwright, browser, prepare_sample_site(arguments.repo.resolve(), Path(work)), Path(work), REPEATS
+                )
             for index, records in enumerate(sizes):
                 results.append(
                     measure_size(
@@ -441,7 +544,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             browser.close()
 
-    write_report(arguments.out, machine, command, results, time.monotonic() - started, read_notes(arguments.out))
+    machine["Load average at end (1, 5, 15 min)"] = read_load_average()
+    write_report(arguments.out, machine, command, results, variants, time.monotonic() - started, read_notes(arguments.out))
     print(f"Wrote {arguments.out}")
     return 0
 

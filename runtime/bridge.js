@@ -82,8 +82,8 @@
 
   const serviceWorkers = "serviceWorker" in navigator ? navigator.serviceWorker : null;
   // How long the page waits for the update check, and then for a new build's install, before it
-  // shows the app from the current build; the new build then takes over on the next visit.
-  const UPDATE_CHECK_WAIT_MS = 3000;
+  // shows the app from the current build. A new build that is slower takes over on the next visit.
+  const UPDATE_CHECK_WAIT_MS = 5000;
   const INSTALL_WAIT_MS = 15000;
   let reloading = false;
 

@@ -6,7 +6,7 @@
 //   - install:  fill this build's cache. A file that the page's worker already stored during this
 //               visit is kept, one with the same sha256 in an older build's cache is copied, and
 //               the rest are downloaded. Every file is checked against its sha256, so a cache never
-//               holds files of two builds; on a mismatch (the site changed again meanwhile) the
+//               contains files of two builds; on a mismatch (the site changed again meanwhile) the
 //               install fails and the browser retries with the newer sw.js on a later visit.
 //   - waiting:  while an older build's worker controls open pages, this one waits until the page
 //               posts "activate" (bridge.js does that only while the app is still booting, so no
@@ -107,6 +107,7 @@ async function precacheFile(cache, olderCaches, url, sha256, gzip) {
 
   // "no-cache" revalidates with the server, so the HTTP cache cannot hand back an older build's
   // file; unchanged files cost a 304 response.
+  gzip = gzip && typeof DecompressionStream === "function";
   const response = await fetch(gzip ? url + ".gz" : url, { cache: "no-cache" });
   if (!response.ok) {
     throw new Error(`GET ${response.url} failed with HTTP ${response.status}`);

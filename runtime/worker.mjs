@@ -63,7 +63,8 @@ async function fetchJson(url) {
 
 class SiteFiles {
   constructor(config, compressed) {
-    this.compressed = compressed;
+    // Browsers without DecompressionStream (Safari before 16.4) download the uncompressed files.
+    this.compressed = compressed && typeof DecompressionStream === "function";
     this.integrity = new Map(
       Object.entries(config.integrity || {}).map(([url, entry]) => [new URL(url, CONFIG_URL).href, entry]),
     );

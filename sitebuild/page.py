@@ -4,9 +4,9 @@ The page is rendered by importing the app in a fresh CPython interpreter with th
 version as the browser, so the HTML and its dependencies match what the app sends once it runs.
 Run as `python -m sitebuild.page APP_DIR OUT_DIR` to render one page by hand.
 
-After every other file of the site is written, `finish_site` adds what makes repeat visits fast
-and offline visits possible: gzip copies of large files, the build id (a hash of every file), and
-the service worker that precaches the site under that id.
+After every other file of the site is written, `finish_site` adds gzip copies of large files, the
+build id (a hash of every file) and the service worker that precaches the site under that id. They
+make repeat visits fast and let the site open offline.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class PageRenderError(Exception):
 
 @dataclass(frozen=True)
 class RuntimeURLs:
-    """Where the worker finds the runtime, relative to app/runtime/config.json."""
+    """URLs of the runtime's files, relative to app/runtime/config.json."""
 
     pyodide: str
     packages: str

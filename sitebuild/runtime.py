@@ -568,8 +568,8 @@ BUNDLE_KEPT_PATHS = {
     "shinychat/www/attachment-types.json": "shinychat reads it when it is imported",
 }
 
-# Modules imported inside Pyodide at build time to find which standard-library modules the app
-# loads at boot; those get precompiled bytecode in the standard library's zip.
+# Modules imported inside Pyodide at build time. The modules they load get precompiled bytecode,
+# in the package bundle and in the standard library's zip.
 BOOT_IMPORTS = ("shiny", "pydantic", "markdown_it", "asyncio", "json", "hashlib", "asgi_bridge")
 
 STDLIB_FILE = "python_stdlib.zip"
@@ -581,7 +581,7 @@ class PackageBundle:
     """The browser's packages as one zip, and the standard library with precompiled bytecode.
 
     `stdlib` is None when Node.js was not available to byte-compile; the stock standard library
-    is used then, and `packages` holds sources only.
+    is used then, and `packages` contains sources only.
     """
 
     packages: Path
