@@ -428,8 +428,8 @@ def server(input, output, session):
         except StoredStateError as error:
             storage_problem.set(f"A change from another tab could not be applied: {error}")
 
-    # The page sends an opened file as base64 slices in order (openFile in review.js); they are
-    # decoded as they arrive and joined when the last one is in.
+    # The page sends an opened file as base64 slices in order (see openFile in review.js). Each slice
+    # is decoded when it arrives, and the bytes are joined when the last one is in.
     upload = {"id": None, "slices": []}
 
     @reactive.effect

@@ -95,7 +95,7 @@ def render_tool_call(part: ToolCallPart) -> Tag:
 
 
 def render_tool_result(part: ToolResultPart, call_name: str | None = None) -> Tag:
-    """Render a tool result with the name and id of the call it answers.
+    """Render a tool result with the name and id of the call that produced it.
 
     `call_name` is the name of the call with the result's id, shown when the result has no name.
     """

@@ -4,9 +4,10 @@
     .venv/bin/python -m benchmarks.run --quick    # the 4-record sample only, one repetition
 
 For each dataset size the site is built with build.py (warm runtime cache) and served on
-127.0.0.1 by sitebuild.serve, and Debian's Chromium (Playwright) measures: the bare Pyodide boot
-(the floor), the app's cold boot in an empty profile, its warm boot on later visits in a persistent
-profile, the bytes the server sent for each, the latency of Accept and Next, and the page's memory.
+127.0.0.1 by sitebuild.serve. Debian's Chromium (Playwright) then measures the bare Pyodide boot
+(the floor), the app's cold boot in an empty profile and its warm boot on later visits in a
+persistent profile. It also records the bytes the server sent for each, the latency of Accept and
+Next, and the page's memory.
 All ratios in the report compare figures measured in the same run.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,17 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class SiteServer(http.server.ThreadingHTTPServer):
+    """A threaded HTTP server that does not print a traceback when a browser drops a connection."""
+
+    def handle_error(self, request, client_address) -> None:
+        # Browsers close connections mid-response when a page or context closes; that is normal.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(
     site_dir: Path,
     *,
@@ -104,14 +116,14 @@ def make_server(
     log_requests: bool = False,
     traffic: TrafficLog | None = None,
     isolated: bool = False,
-) -> http.server.ThreadingHTTPServer:
+) -> SiteServer:
     """Create a threaded HTTP server for `site_dir`; port 0 picks a free port.
 
     With `traffic`, every response's size is logged there. With `isolated`, every response
     carries ISOLATION_HEADERS.
     """
     handler = functools.partial(SiteRequestHandler, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server = SiteServer((host, port), handler)
     server.log_requests = log_requests
     server.traffic = traffic
     server.isolated = isolated
@@ -124,7 +136,7 @@ def start_in_thread(
     host: str = "127.0.0.1",
     traffic: TrafficLog | None = None,
     isolated: bool = False,
-) -> http.server.ThreadingHTTPServer:
+) -> SiteServer:
     """Start a server on a free port in a daemon thread and return it; call shutdown() to stop."""
     server = make_server(site_dir, host=host, port=0, traffic=traffic, isolated=isolated)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from benchmarks import browser as bench
 from benchmarks.datasets import write_dataset
+from sitebuild.serve import TrafficLog, start_in_thread
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 
@@ -131,3 +134,43 @@ def test_write_dataset_record_size(tmp_path):
     path = write_dataset(tmp_path / "data.json", 1000)
 
     assert 1000 * 1000 < path.stat().st_size < 1000 * 3000
+
+
+def fetch_from_site(site_dir: Path, path: str, *, isolated: bool) -> tuple[dict, bytes, list]:
+    """GET `path` from a server for `site_dir`; return the headers, body and traffic entries."""
+    traffic = TrafficLog()
+    server = start_in_thread(site_dir, traffic=traffic, isolated=isolated)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/{path}") as response:
+            headers, body = dict(response.headers), response.read()
+        deadline = time.monotonic() + 5
+        while not traffic.entries and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return headers, body, traffic.take()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_traffic_log_counts_response_bytes(tmp_path):
+    (tmp_path / "data.json").write_text("x" * 1000)
+
+    headers, body, entries = fetch_from_site(tmp_path, "data.json", isolated=False)
+
+    assert len(body) == 1000
+    assert len(entries) == 1
+    assert entries[0][0] == "/data.json"
+    assert entries[0][1] == 200
+    assert entries[0][2] > 1000
+
+
+@pytest.mark.parametrize(
+    ("isolated", "expected"),
+    [(True, "require-corp"), (False, None)],
+)
+def test_server_isolation_headers(tmp_path, isolated, expected):
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+
+    headers, _body, _entries = fetch_from_site(tmp_path, "index.html", isolated=isolated)
+
+    assert headers.get("Cross-Origin-Embedder-Policy") == expected

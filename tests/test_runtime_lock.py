@@ -22,7 +22,7 @@ from packaging.tags import Tag
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
-from sitebuild import runtime
+from sitebuild import page, runtime
 from sitebuild.runtime import (
     PyodidePin,
     RuntimeFetchError,
@@ -717,3 +717,76 @@ def test_write_stdlib_zip_adds_compiled_modules(tmp_path: Path) -> None:
     runtime._write_stdlib_zip(original, compiled, tmp_path / "out.zip")
 
     assert zipfile.ZipFile(tmp_path / "out.zip").namelist() == ["json/__init__.py", "json/__init__.pyc", "os.py"]
+
+
+# Site files (sitebuild.page) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("css", "folder", "expected"),
+    [
+        ('@font-face { src: url("fonts/a.woff2") format("woff2"); }', "", ["fonts/a.woff2"]),
+        ("a { background: url(../img/x.png?v=2#frag); }", "css", ["img/x.png"]),
+        ('@import "font.css";', "", ["font.css"]),
+        ("a { background: url(data:image/svg+xml;base64,AAA=); }", "", []),
+        ("a { background: url(https://example.invalid/x.png); }", "", []),
+        ("a { mask: url(#clip); }", "", []),
+    ],
+)
+def test_stylesheet_references_local_files(css: str, folder: str, expected: list[str]) -> None:
+    assert page.stylesheet_references(css, folder) == expected
+
+
+def make_finished_site(root: Path) -> Path:
+    """Write a minimal site whose page and worker config carry the build id placeholder."""
+    site = root / "site"
+    (site / "app" / "runtime").mkdir(parents=True)
+    (site / "pyodide").mkdir()
+    (site / "app" / "index.html").write_text(f"<html><head>{page.BUILD_ID_META}</head></html>")
+    config = {"buildId": page.BUILD_ID_PLACEHOLDER, "pyodide": "../../pyodide/", "files": "files.json"}
+    (site / "app" / "runtime" / "config.json").write_text(json.dumps(config))
+    (site / "app" / "runtime" / "files.json").write_text(json.dumps({"app/app.py": "x = 1\n" * 20000}))
+    (site / "pyodide" / "pyodide.asm.wasm").write_bytes(bytes(range(256)) * 400)
+    return site
+
+
+def test_finish_site_same_id_for_same_files(tmp_path: Path) -> None:
+    first = page.finish_site(make_finished_site(tmp_path / "a"), log=lambda _m: None)
+    second = page.finish_site(make_finished_site(tmp_path / "b"), log=lambda _m: None)
+
+    assert first == second
+
+
+def test_finish_site_fills_in_build_id(tmp_path: Path) -> None:
+    site = make_finished_site(tmp_path)
+
+    build_id = page.finish_site(site, log=lambda _m: None)
+
+    config = json.loads((site / "app" / "runtime" / "config.json").read_text())
+    assert config["buildId"] == build_id
+    assert f'content="{build_id}"' in (site / "app" / "index.html").read_text()
+    assert json.loads((site / "build.json").read_text())["buildId"] == build_id
+    assert f'const BUILD_ID = "{build_id}";' in (site / "sw.js").read_text()
+
+
+def test_finish_site_gzip_copies(tmp_path: Path) -> None:
+    site = make_finished_site(tmp_path)
+
+    page.finish_site(site, log=lambda _m: None)
+
+    config = json.loads((site / "app" / "runtime" / "config.json").read_text())
+    assert (site / "app" / "runtime" / "files.json.gz").is_file()
+    assert config["integrity"]["files.json"]["gzip"] is True
+    assert config["integrity"]["../../pyodide/pyodide.asm.wasm"]["sha256"] == sha256_of(
+        (site / "pyodide" / "pyodide.asm.wasm").read_bytes()
+    )
+
+
+def test_finish_site_new_id_for_changed_file(tmp_path: Path) -> None:
+    first = page.finish_site(make_finished_site(tmp_path / "a"), log=lambda _m: None)
+    changed = make_finished_site(tmp_path / "b")
+    (changed / "app" / "runtime" / "files.json").write_text(json.dumps({"app/app.py": "x = 2\n"}))
+
+    second = page.finish_site(changed, log=lambda _m: None)
+
+    assert second != first

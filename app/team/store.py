@@ -132,8 +132,10 @@ class ReviewStore:
         self.reservation_ttl = reservation_ttl
         self.url = schema.normalize_database_url(url)
         self.engine = schema.create_store_engine(self.url)
-        # Parsed datasets by id. Parsing a large file takes seconds and the bytes never change.
+        # Parsed datasets and their rows by id: parsing a large file takes seconds, and a stored
+        # dataset never changes because its id is the hash of its bytes.
         self.loaded: dict[str, LoadedDataset] = {}
+        self.infos: dict[str, DatasetInfo] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -214,9 +216,12 @@ class ReviewStore:
         return DatasetInfo(row.id, row.name, row.format, row.record_count, row.loaded_at)
 
     def dataset_info(self, dataset_id: str) -> DatasetInfo:
+        if dataset_id in self.infos:
+            return self.infos[dataset_id]
         info = self.find_dataset(dataset_id)
         if info is None:
             raise StoreError(f"dataset {dataset_id!r} is not in the database; load it with `python -m team load`")
+        self.infos[dataset_id] = info
         return info
 
     def resolve_dataset_id(self, prefix: str) -> str:

@@ -63,9 +63,13 @@
       const state = cursor.value || {};
       sessions.put({ dataset, schema: STORAGE_SCHEMA, position: state.position || 0, migratedFrom: 1 });
       for (const [key, value] of Object.entries(state.records || {})) {
+        const index = Number(key);
+        // An entry that cannot be stored here would abort the upgrade, and the database could then
+        // never be opened. Such an entry is skipped, and the old store keeps it.
+        if (!Number.isInteger(index) || index < 0 || value === null || typeof value !== "object") continue;
         records.put({
           dataset,
-          index: Number(key),
+          index,
           status: value.status,
           edited_output: value.output,
           labels: [],
@@ -148,8 +152,8 @@
 
   async function writeState(message) {
     const database = await getDatabase();
-    // Strict durability: the write is flushed to disk before it completes, and the app shows a
-    // decision only then, so a decision on screen survives a crash or power loss.
+    // With strict durability (IndexedDB 3.0) the browser flushes the write to disk before the
+    // transaction completes. The app shows a decision only then, so one on screen survives a crash.
     const transaction = database.transaction([RECORDS, SESSIONS], "readwrite", { durability: "strict" });
     const records = transaction.objectStore(RECORDS);
     for (const record of message.records) {
@@ -236,8 +240,8 @@
   }
 
   // A message from another tab names the records it stored. They are read back from the database
-  // behind this tab's queued writes, so both tabs end up showing what is stored even when they
-  // changed the same record at the same time; the message's copy is the fallback.
+  // behind this tab's queued writes, so that both tabs show what is stored even when both changed
+  // the same record at once. The copy in the message is used only when that read fails.
   if (channel) {
     channel.onmessage = (event) => {
       const { dataset, state } = event.data;
@@ -272,10 +276,10 @@
   }
 
   // Opening a file in the page. The bytes go to Python as base64 so that the dataset's id, a hash
-  // of the file's bytes, matches the one a build of the same file gets. They go in slices: in
-  // Chromium on a 2-core machine, shiny.js froze the page for about two seconds on one 50 MB input
-  // value and for up to 80 ms on a 1 MiB one, but took 1-5 ms on 256 KiB. Python joins the slices
-  // of one upload in order.
+  // of the file's bytes, matches the one a build of the same file gets. They go in slices of 256 KiB,
+  // which shiny.js sends in 1-5 ms each. Measured in Chromium on a 2-core machine, one 50 MB input
+  // value froze the page for about two seconds and a 1 MiB slice for up to 80 ms. Python joins the
+  // slices of one upload in order.
 
   const MAX_FILE_BYTES = 200 * 1024 * 1024;
   const SLICE_BYTES = 256 * 1024;
@@ -431,8 +435,8 @@
     if (button && !button.disabled) button.click();
   }
 
-  // Input types that take no typed text: a single key on them is a shortcut, so that a reviewer can
-  // tick a label with Space and go on with "a" or "r".
+  // A single key on an input that takes no typed text is a shortcut, so that a reviewer can tick a
+  // label with Space and go on with "a" or "r".
   const KEYLESS_INPUT_TYPES = new Set(["button", "checkbox", "color", "file", "image", "reset", "submit"]);
 
   function isTextField(element) {
@@ -450,7 +454,7 @@
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing) return;
 
-    // The open help is modal: focus stays on its Close button, and only ? and Esc act.
+    // The open help is modal. Focus stays on its Close button, and only ? and Esc act.
     const panel = helpPanel();
     if (panel && !panel.hidden) {
       if (event.key === "Escape" || event.key === "?") {
@@ -499,7 +503,7 @@
   });
 
   document.addEventListener("click", (event) => {
-    if (event.target.id === "open-file") chooseFile(".json,.jsonl,.traj,application/json", openFile);
+    if (event.target.id === "open-file") chooseFile(".json,.jsonl,.ndjson,.jsonlines,.traj,application/json", openFile);
     if (event.target.id === "load-progress") chooseFile(".json,application/json", loadProgressFile);
     if (event.target.id === "show-shortcuts") toggleHelp(true);
     if (event.target.id === "close-shortcuts" || event.target.id === "shortcut-help") toggleHelp(false);

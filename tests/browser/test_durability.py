@@ -1,9 +1,9 @@
 """Saved progress under faults: closed browsers, two tabs, failing or corrupted storage, old stores, backups.
 
-Each test drives the built site in Chromium and injects one fault: the browser closed right after a
-decision is shown, a second tab writing to the same database, IndexedDB that throws or is missing,
-entries that the app cannot read, a database left by the first version of the app, and a progress
-file moved between two browser profiles.
+Each test drives the built site in Chromium and injects one fault. The faults are a browser closed
+right after a decision is shown, a second tab writing to the same database, IndexedDB that throws or
+is missing, entries that the app cannot read, a database left by the first version of the app, and
+a progress file moved between two browser profiles.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def download_curated(page, tmp_path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-# 1. The browser closes right after a decision is shown.
+# The browser closes right after a decision is shown.
 
 
 def test_closed_browser_keeps_shown_decision(browser, site_url, tmp_path):
@@ -251,7 +251,7 @@ def test_note_and_label_saved_once(page, site_url):
     expect(page.get_by_label("unclear", exact=True)).to_have_count(0)
 
 
-# 2. Two tabs on the same dataset.
+# Two tabs on the same dataset.
 
 
 def test_two_tabs_show_each_others_decisions(context, site_url):
@@ -324,7 +324,7 @@ def test_two_tabs_same_record_later_wins(context, site_url):
         expect_record(page, 1, "Accepted", "The second tab decided last")
 
 
-# 3 and 4. Storage that fails: quota exceeded, blocked, missing.
+# Storage that fails: quota exceeded, blocked or missing.
 
 
 @pytest.mark.parametrize(
@@ -361,7 +361,7 @@ def test_failing_storage_warns_and_download_works(context, site_url, tmp_path, i
     assert curated[2]["child_run"]["output"]["content"] == ORIGINAL_OUTPUTS[2]
 
 
-# 5. Stored entries that the app cannot read.
+# Stored entries that the app cannot read.
 
 
 @pytest.mark.parametrize(
@@ -423,16 +423,26 @@ def test_unreadable_store_offers_choices(page, site_url, tmp_path, store, bad_en
     expect_record(page, 2, "Accepted", ORIGINAL_OUTPUTS[1])
 
 
-# 6. A database left by the first version of the app.
+# A database left by the first version of the app.
 
 
-def test_version_1_store_is_migrated(page, site_url, site_dir):
+@pytest.mark.parametrize(
+    "extra_records",
+    [
+        {},
+        # Entries that version 1 never wrote, which the migration skips instead of failing.
+        {"first": {"status": "Rejected", "output": "x"}, "-1": {"status": "Rejected"}, "3": None},
+    ],
+    ids=["clean", "with-invalid-entries"],
+)
+def test_version_1_store_is_migrated(page, site_url, site_dir, extra_records):
     # A blank page on the site's origin creates the old database before the app opens it.
     setup_url = site_url + "create-version-1-database"
     page.route(setup_url, lambda route: route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>setup</title>"))
     page.goto(setup_url)
     dataset = sample_dataset_id(site_dir)
-    old_state = {"schema": 1, "position": 2, "records": {"0": {"status": "Accepted", "output": "old edit"}}}
+    records = {"0": {"status": "Accepted", "output": "old edit"}, **extra_records}
+    old_state = {"schema": 1, "position": 2, "records": records}
     page.evaluate(CREATE_VERSION_1_DATABASE, [dataset, old_state])
 
     open_app(page, site_url, first="Record 3 of 4")
@@ -440,12 +450,14 @@ def test_version_1_store_is_migrated(page, site_url, site_dir):
     expect_count(page, "Pending", 3)
     expect_record(page, 1, "Accepted", "old edit")
 
+    expect(page.locator("#storage_notice .alert")).to_have_count(0)
+
     page.reload()
     expect_progress(page, "Record 1 of 4", timeout=BOOT_TIMEOUT_MS)
     expect_record(page, 1, "Accepted", "old edit")
 
 
-# 7. A progress file moved to another browser profile.
+# A progress file moved to another browser profile.
 
 
 def test_progress_backup_merges_and_reports_conflict(browser, page, site_url, tmp_path):

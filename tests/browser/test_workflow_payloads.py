@@ -213,7 +213,7 @@ def test_output_tool_call_names_shown_as_text(page, payload_site_url):
 def test_role_with_quotes_stays_one_card(page, payload_site_url):
     open_review(page, payload_site_url)
 
-    header = page.locator(".message-card .card-header", has_text="ONMOUSEOVER")
+    header = page.locator(".message-card .card-header", has_text='USER" ONMOUSEOVER')
 
     expect(header).to_have_text(ATTRIBUTE_ROLE.upper())
     header.hover()
