@@ -197,7 +197,7 @@ def build_site(
         log.info("Copied Pyodide %s and the bundle of %d packages", lock.pyodide.version, len(wheels))
 
         (site_dir / SITE_MARKER).write_text("", encoding="utf-8")
-        finish_site(site_dir, log=log.info)
+        finish_site(site_dir, gzip_cache=cache_dir / "gzip", log=log.info)
         replace_directory(site_dir, out_dir)
     log.info("Site ready in %s", out_dir)
 

@@ -95,8 +95,8 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def summarize_traffic(entries: list[tuple[str, int, int]]) -> tuple[int, int]:
-    return sum(size for _path, _status, size in entries), len(entries)
+def summarize_traffic(entries: list[tuple[str, int, int, float]]) -> tuple[int, int]:
+    return sum(entry[2] for entry in entries), len(entries)
 
 
 def wait_for_boot(page, timeout_ms: int = BOOT_TIMEOUT_MS) -> float:
@@ -134,7 +134,14 @@ def open_app(context, url: str, traffic: TrafficLog) -> tuple[object, Visit]:
     traffic.take()
     page.goto(url, wait_until="commit")
     boot_ms = wait_for_boot(page)
-    transferred, count = summarize_traffic(traffic.take())
+    # Requests that arrived after the first record showed (the service worker's precache) are
+    # left in the log for the caller.
+    booted_at = page.evaluate("() => (performance.timeOrigin + window.__bootMs) / 1000")
+    entries = traffic.take()
+    for entry in entries:
+        if entry[3] > booted_at:
+            traffic.add(*entry)
+    transferred, count = summarize_traffic([entry for entry in entries if entry[3] <= booted_at])
     timings = page.evaluate("() => JSON.parse(document.documentElement.dataset.bootTimings || '{}')")
     return page, Visit(boot_ms, transferred, count, len(requests), timings)
 

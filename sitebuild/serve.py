@@ -6,6 +6,7 @@ import functools
 import http.server
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,17 +33,20 @@ ISOLATION_HEADERS = {
 
 @dataclass
 class TrafficLog:
-    """Bytes the server wrote per request (status line, headers and body), for benchmarks."""
+    """Bytes the server wrote per request (status line, headers and body), for benchmarks.
 
-    entries: list[tuple[str, int, int]] = field(default_factory=list)
+    Each entry is (path, status, bytes, time the request arrived in seconds since the epoch).
+    """
+
+    entries: list[tuple[str, int, int, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, path: str, status: int, size: int) -> None:
+    def add(self, path: str, status: int, size: int, arrived: float) -> None:
         with self.lock:
-            self.entries.append((path, status, size))
+            self.entries.append((path, status, size, arrived))
 
-    def take(self) -> list[tuple[str, int, int]]:
-        """Return the entries logged so far as (path, status, bytes) and start a new log."""
+    def take(self) -> list[tuple[str, int, int, float]]:
+        """Return the entries logged so far and start a new log."""
         with self.lock:
             entries, self.entries = self.entries, []
         return entries
@@ -77,9 +81,10 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
         writer = _CountingWriter(self.wfile)
         self.wfile = writer
         self._status = 0
+        arrived = time.time()
         super().handle_one_request()
         if writer.count:
-            traffic.add(getattr(self, "path", ""), self._status, writer.count)
+            traffic.add(getattr(self, "path", ""), int(self._status), writer.count, arrived)
         self.wfile = writer.stream
 
     def send_response(self, code: int, message: str | None = None) -> None:

@@ -61,7 +61,7 @@ def database_url(backend: str, directory: Path) -> Iterator[str]:
 
 
 def make_chat_dataset(count: int, *, prefix: str = "Question") -> bytes:
-    """Return an OpenAI chat JSONL file of `count` records: "<prefix> i" answered by "Answer i"."""
+    """Return an OpenAI chat JSONL file of `count` records: "<prefix> i", then the reply "Answer i"."""
     lines = []
     for index in range(count):
         conversation = {

@@ -162,6 +162,7 @@ def test_traffic_log_counts_response_bytes(tmp_path):
     assert entries[0][0] == "/data.json"
     assert entries[0][1] == 200
     assert entries[0][2] > 1000
+    assert abs(entries[0][3] - time.time()) < 60
 
 
 @pytest.mark.parametrize(

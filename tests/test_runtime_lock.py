@@ -790,3 +790,15 @@ def test_finish_site_new_id_for_changed_file(tmp_path: Path) -> None:
     second = page.finish_site(changed, log=lambda _m: None)
 
     assert second != first
+
+
+def test_finish_site_reuses_cached_gzip(tmp_path: Path) -> None:
+    cache = tmp_path / "gzip-cache"
+    page.finish_site(make_finished_site(tmp_path / "a"), gzip_cache=cache, log=lambda _m: None)
+    (cached,) = cache.iterdir()
+    cached.write_bytes(b"cached copy")
+
+    site = make_finished_site(tmp_path / "b")
+    page.finish_site(site, gzip_cache=cache, log=lambda _m: None)
+
+    assert (site / "pyodide" / "pyodide.asm.wasm.gz").read_bytes() == b"cached copy"

@@ -136,9 +136,9 @@ def test_commit_after_conflict_builds_on_other(mode):
     alice_state = alice.start(fresh_state(mode)).state
     bob_state = bob.start(fresh_state(mode)).state.move_to(0)
     alice.commit(alice_state.accept("Alice's answer"), [0], decision=True)
-    shown = bob.commit(bob_state.reject(), [0], decision=True).state
+    after_conflict = bob.commit(bob_state.reject(), [0], decision=True).state
 
-    again = bob.commit(shown.reject(), [0], decision=True)
+    again = bob.commit(after_conflict.reject(), [0], decision=True)
     assert again.conflicts == ()
     assert mode.store.latest_review(mode.dataset_id, 0).reviewer == "bob"
 

@@ -28,7 +28,7 @@ from team.serve import StripQueryStrings  # noqa: E402
 
 
 class RecordingApp:
-    """An ASGI app that answers 200 and remembers the scopes it was called with."""
+    """An ASGI app that returns 200 and records the scopes it was called with."""
 
     def __init__(self) -> None:
         self.scopes: list[dict] = []

@@ -77,7 +77,7 @@ class ShinyClient:
     async def close(self) -> None:
         await self.connection.close()
 
-    async def wait_for(self, condition, what: str) -> None:
+    async def wait_for(self, condition, description: str) -> None:
         """Read messages until `condition()` holds, failing after WAIT_SECONDS."""
         async def read_until() -> None:
             while not condition():
@@ -91,7 +91,7 @@ class ShinyClient:
         try:
             await asyncio.wait_for(read_until(), WAIT_SECONDS)
         except TimeoutError:
-            raise AssertionError(f"{self.reviewer}: no {what} within {WAIT_SECONDS} s; outputs {self.values}") from None
+            raise AssertionError(f"{self.reviewer}: no {description} within {WAIT_SECONDS} s; outputs {self.values}") from None
 
     async def update(self, data: dict[str, object]) -> None:
         await self.connection.send(json.dumps({"method": "update", "data": data}))

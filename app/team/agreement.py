@@ -35,7 +35,7 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
 
 @dataclass(frozen=True)
 class RecordAgreement:
-    """How the reviewers of one record decided, and the share of reviewer pairs that agree."""
+    """Decision counts of one record's reviewers, and the share of reviewer pairs that agree."""
 
     index: int
     accepted: int

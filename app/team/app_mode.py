@@ -1,8 +1,8 @@
 """Team mode inside the review app: configuration from the environment and per-session logic.
 
-app.py keeps its ReviewState for the page; a TeamSession loads that state from the database,
-saves the records an action changed with the versions it loaded, and moves through the queue of
-reserved records. The methods block on the database, so app.py calls them in a worker thread.
+app.py keeps its ReviewState for the page. A TeamSession loads that state from the database and
+saves the records an action changed, with the versions it loaded. It also moves through the
+queue of reserved records. The methods block on the database, so app.py calls them in a thread.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ RESERVATION_MINUTES_VARIABLE = "LLM_REVIEW_RESERVATION_MINUTES"
 
 @dataclass(frozen=True)
 class TeamConfig:
-    """Where team mode keeps its decisions and how it hands out records."""
+    """Database, dataset and queue settings of team mode."""
 
     database_url: str
     dataset_id: str
@@ -65,7 +65,7 @@ def read_team_config(environ: Mapping[str, str]) -> TeamConfig | None:
 
 @dataclass(frozen=True)
 class TeamOutcome:
-    """The state to show after a team action, and what the reviewer should be told."""
+    """The state to show after a team action, and the notices for the reviewer."""
 
     state: ReviewState
     conflicts: tuple[Conflict, ...] = ()
@@ -119,7 +119,7 @@ class TeamSession:
         # The version each shown record's review was loaded or saved as: what the next save of
         # that record builds on.
         self.versions: dict[int, int] = {}
-        self.held: int | None = None
+        self.reserved_index: int | None = None
 
     @property
     def problem(self) -> str | None:
@@ -164,7 +164,7 @@ class TeamSession:
         if index is None:
             moved = state.move_to(state.total) if move_when_empty else state
             return TeamOutcome(state=moved, queue_empty=True)
-        self.held = index
+        self.reserved_index = index
         refreshed = self.show(state, index, self.visible_review(index))
         return TeamOutcome(state=refreshed.move_to(index))
 
@@ -172,7 +172,7 @@ class TeamSession:
         """Save the changed records; after a decision move to the next reserved record.
 
         A record that someone else saved first is not saved: it shows their review, the undo
-        step of the refused change is dropped, and the state moves to it, so the reviewer sees
+        step of the refused change is dropped, and the state moves to it, so the page shows
         what happened. A move without changes shows the newest stored review of the new record.
         """
         conflicts: list[Conflict] = []
@@ -212,9 +212,9 @@ class TeamSession:
 
     def release(self) -> None:
         """Give up the record this session holds, so that the queue can hand it out again."""
-        if self.reviewer is not None and self.held is not None:
-            self.store.release(self.dataset_id, self.reviewer, self.held)
-            self.held = None
+        if self.reviewer is not None and self.reserved_index is not None:
+            self.store.release(self.dataset_id, self.reviewer, self.reserved_index)
+            self.reserved_index = None
 
     def export(self, choice: str) -> tuple[str, str]:
         """Return (file name, text) of the team's curated dataset in the export format `choice`."""

@@ -9,8 +9,8 @@ with a reviewer name, which it puts into the ASGI scope under REVIEWER_SCOPE_KEY
 - proxy header: a trusted reverse proxy that authenticates reviewers sends their name in a
   header. The app must then be reachable only through that proxy.
 
-Everything else, including the app's page, scripts and styles, is answered with a redirect to
-the sign-in page (page loads) or 401, and websockets are closed before they open. The access
+Everything else, including the app's page, scripts and styles, gets a redirect to the sign-in
+page (page loads) or 401, and websockets are closed before they open. The access
 log names the reviewer, method, path and status, never a query string, cookie or token.
 """
 
@@ -52,7 +52,7 @@ SIGN_OUT_PATH = "/_auth/sign-out"
 COOKIE_NAME = "llm_review_token"
 # How long the browser keeps the sign-in cookie, in seconds (30 days).
 COOKIE_MAX_AGE = 30 * 24 * 3600
-# The sign-in form holds one token; anything larger is not a sign-in.
+# The sign-in form contains one token, so anything larger is not a sign-in.
 MAX_FORM_BYTES = 4096
 MAX_NAME_LENGTH = 200
 
@@ -183,7 +183,7 @@ class TokenFile:
     def reviewer_for(self, token: str) -> str | None:
         """Return the reviewer whose token this is, or None.
 
-        The lookup compares SHA-256 digests, so its timing tells nothing usable about a token.
+        The lookup compares SHA-256 digests, so its timing reveals nothing usable about a token.
         """
         if not token:
             return None
@@ -211,7 +211,7 @@ def client_address(scope: Scope) -> str:
 
 
 def is_same_origin(scope: Scope) -> bool:
-    """Whether the request's Origin header, when it has one, names the host it was sent to.
+    """Return whether the request's Origin header, when it has one, names the host it was sent to.
 
     Browsers send Origin on form posts and websocket handshakes, so a page on another site can
     neither sign a reviewer in nor open the websocket with their cookie.
@@ -230,7 +230,7 @@ def render_sign_in_page(error: str | None = None) -> bytes:
             tags.meta(charset="utf-8"),
             tags.meta(name="viewport", content="width=device-width, initial-scale=1"),
             tags.title("Sign in · LLM Data Review"),
-            # An empty icon, so the browser asks for no /favicon.ico before sign-in.
+            # An empty icon, so the browser requests no /favicon.ico before sign-in.
             tags.link(rel="icon", href="data:,"),
             tags.style(SIGN_IN_CSS),
         ),
@@ -356,7 +356,7 @@ class ReviewerAuth:
     async def deny(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] == "websocket":
-            # Closing before accepting makes the server answer the handshake with 403.
+            # Closing before accepting makes the server reject the handshake with HTTP 403.
             await receive()
             await send({"type": "websocket.close", "code": 1008})
             access_log.info("- WS %s denied from %s", path, client_address(scope))

@@ -17,7 +17,7 @@ from traces import LoadedDataset, Review
 if TYPE_CHECKING:
     from team.store import StoredReview
 
-# "latest": the record's newest save, whoever made it (for one review per record, where each save
+# "latest": the record's newest save, by any reviewer (for one review per record, where each save
 # was made on top of the previous one). "majority": the decision most reviewers made, ties going
 # to the newest decision (for several independent reviews per record).
 ConsensusRule = Literal["latest", "majority"]
@@ -31,7 +31,7 @@ def choose_review(
 ) -> StoredReview | None:
     """Pick the review a record is exported with, or None to keep the file's own review.
 
-    `decisions` holds each reviewer's newest review of the record and `latest` the record's
+    `decisions` contains each reviewer's newest review of the record and `latest` the record's
     newest save. The majority rule counts Accepted against Rejected; the review it returns is
     the newest one with the winning status, so its edited output and labels come along.
     """

@@ -1,9 +1,10 @@
 """Database tables of team mode, the engine setup for SQLite and PostgreSQL, and schema upgrades.
 
-Upgrades are ordered steps recorded in a one-row `schema_version` table rather than Alembic: the
-schema is three tables, every step runs inside one transaction on both back ends (SQLite and
-PostgreSQL both have transactional DDL), and the app gains no migration framework, config file or
-script folder to ship. `upgrade_schema` applies the steps past the stored version in order.
+Upgrades are ordered steps with the version in a one-row `schema_version` table, not Alembic.
+The schema is three tables, and every step runs inside one transaction on both back ends,
+because SQLite and PostgreSQL both have transactional DDL. So the app ships no migration
+framework, configuration file or script folder. `upgrade_schema` applies the steps past the
+stored version in order.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ WRITE_TRANSACTION = "llm_review_write"
 # How long a SQLite connection waits for another writer's lock before failing, in seconds.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
-# Longest reviewer name that the tables accept.
+# Maximum length of a reviewer name in the tables.
 MAX_REVIEWER_LENGTH = 200
 
 
@@ -107,7 +108,8 @@ reviews = Table(
     Index("ix_reviews_dataset_reviewer", "dataset_id", "reviewer"),
 )
 
-# A reviewer's hold on a record, so that the queue hands it to nobody else until it expires.
+# A reviewer's reservation of a record: the queue gives the record to no other reviewer until
+# the reservation expires.
 reservations = Table(
     "reservations",
     metadata,
@@ -193,7 +195,7 @@ def create_store_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         if not in_memory:
-            # Readers then never wait for the writer, which matters with one writer per save.
+            # In WAL mode readers do not wait for the writer, which matters because every save writes.
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 

@@ -1,8 +1,9 @@
 """ReviewStore: datasets, reviews and reservations of team review in SQLite or PostgreSQL.
 
 Every save adds a row with the record's next version number. A save names the version it builds
-on (`expected_version`); when someone saved the record since, the save is refused and returns a
-Conflict that carries the other review, so no decision is ever overwritten unseen.
+on (`expected_version`). When someone saved the record since, the save writes nothing and returns
+a Conflict that carries the other review, so no decision is overwritten by a reviewer who has
+not seen it.
 
 With `reviews_per_record` N above 1 each record is meant to be judged by N reviewers
 independently: a reviewer's version then counts only that reviewer's own saves, and a record is
@@ -32,7 +33,7 @@ from traces import LoadedDataset, Review, load_dataset_bytes
 
 log = logging.getLogger(__name__)
 
-# How long a reservation holds a record for its reviewer unless renewed by a save.
+# How long a reservation keeps a record for its reviewer unless a save renews it.
 DEFAULT_RESERVATION_TTL = timedelta(minutes=15)
 
 ExportChoice = Literal["original", "openai", "normalized"]
@@ -123,7 +124,7 @@ class ReviewStore:
         A SQLAlchemy URL such as ``sqlite:///review.sqlite`` or
         ``postgresql+psycopg://user:password@127.0.0.1/llm_review``; a plain file path means SQLite.
     reservation_ttl
-        How long a reservation holds a record; each save of the record by its holder renews it.
+        How long a reservation keeps a record. Each save of the record by its reviewer renews it.
     """
 
     def __init__(self, url: str, *, reservation_ttl: timedelta = DEFAULT_RESERVATION_TTL) -> None:
@@ -252,7 +253,7 @@ class ReviewStore:
     # Reviews.
 
     def latest_reviews(self, dataset_id: str) -> dict[int, StoredReview]:
-        """Return the newest review of each reviewed record, whoever saved it."""
+        """Return the newest review of each reviewed record, by any reviewer."""
         reviews = schema.reviews
         newest = (
             select(reviews.c.record_index, func.max(reviews.c.version).label("version"))
@@ -383,8 +384,8 @@ class ReviewStore:
     ) -> int | None:
         """Reserve the next open record for `reviewer` and return its index, or None.
 
-        Without `after`, a record the reviewer already holds and can still decide is kept (a
-        reload resumes it); else the search starts at record 0. With `after`, it starts at
+        Without `after`, a record the reviewer has reserved already and can still decide is kept,
+        so a reload resumes it. Otherwise the search starts at record 0. With `after`, it starts at
         `after` + 1 and wraps around, so `after` itself comes last. A record is open to the
         reviewer when it is not done, the reviewer has not decided it, and fewer than N minus
         its decisions other reviewers hold it. With N = 1 a record is done when its newest
@@ -417,8 +418,8 @@ class ReviewStore:
             )
 
             if after is None:
-                held = sorted(index for index, names in holders.items() if reviewer in names)
-                for index in held:
+                reserved_already = sorted(index for index, names in holders.items() if reviewer in names)
+                for index in reserved_already:
                     if is_open(index):
                         self.hold(connection, dataset_id, index, reviewer, expires_at, renew=True)
                         return index
@@ -533,7 +534,7 @@ class ReviewStore:
         file_statuses: Sequence[str],
         holders: dict[int, set[str]],
     ) -> Callable[[int], bool]:
-        """Return a function that tells whether a record is open to `reviewer` (see reserve_next)."""
+        """Return a function that returns whether a record is open to `reviewer` (see reserve_next)."""
         newest = self.query_newest_per_reviewer(connection, dataset_id)
         deciders: dict[int, set[str]] = {}
         latest: dict[int, tuple[int, str]] = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, REPO_DIR
 from playwright.sync_api import expect
-from test_review_site import click_and_wait_for_save, open_app, saved_marker, wait_for_save
+from test_review_site import click_and_wait_for_save, open_app, saved_marker
 
 SAMPLE = json.loads((REPO_DIR / "sample_data" / "langsmith_runs.json").read_text(encoding="utf-8"))
 ORIGINAL_OUTPUTS = [row["child_run"]["output"]["content"] for row in SAMPLE]
@@ -212,11 +212,13 @@ def test_unsaved_edit_survives_note_save(page, site_url):
     open_app(page, site_url)
     editor = page.get_by_label("LLM Output (Editable)")
     editor.fill("Edit not accepted yet")
-    previous = saved_marker(page)
     page.get_by_label("Note").fill("Written before accepting")
-    page.get_by_placeholder("New label").click()
-    wait_for_save(page, previous)
+    page.get_by_placeholder("New label").fill("checked")
+    click_and_wait_for_save(page, "Add label")
 
+    # The new checkbox comes with the page update after the last save, behind any update of the
+    # editor that the saves of the note and the label caused.
+    expect(page.get_by_label("checked", exact=True)).to_be_checked()
     expect(editor).to_have_value("Edit not accepted yet")
     click_and_wait_for_save(page, "Accept")
     page.reload()

@@ -12,6 +12,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +24,11 @@ sys.path.insert(0, str(REPO_DIR / "tests"))
 sys.path.insert(0, str(REPO_DIR / "app"))
 
 from team_databases import database_url, make_chat_dataset, postgres_base_url  # noqa: E402 - needs tests/ on sys.path
-from team_server import TeamServer, run_team  # noqa: E402
+from team_server import TeamServer  # noqa: E402
 
 pytest.importorskip("sqlalchemy")
 
+from team import ReviewStore  # noqa: E402
 from team.auth import add_reviewer  # noqa: E402
 
 RECORDS = 8
@@ -43,23 +45,36 @@ class TeamSite:
     dataset_id: str
 
 
-@pytest.fixture
-def team_site(tmp_path) -> Iterator[TeamSite]:
-    with database_url(BACKEND, tmp_path) as url:
-        data_path = tmp_path / "team.jsonl"
-        data_path.write_bytes(make_chat_dataset(RECORDS))
-        loaded = run_team("load", "--db", url, str(data_path))
-        assert loaded.returncode == 0, loaded.stderr
-        dataset_id = loaded.stdout.split()[0]
+@contextmanager
+def run_team_site(folder: Path) -> Iterator[TeamSite]:
+    """Store a fresh dataset, add alice and bob, and serve it until the block ends."""
+    with database_url(BACKEND, folder) as url:
+        with ReviewStore(url) as store:
+            store.upgrade()
+            dataset_id = store.add_dataset(make_chat_dataset(RECORDS), "team.jsonl").id
 
-        tokens_path = tmp_path / "reviewers.json"
+        tokens_path = folder / "reviewers.json"
         tokens = {name: add_reviewer(tokens_path, name) for name in ("alice", "bob")}
-        server = TeamServer(url, dataset_id, tokens_path, tmp_path / "server.log")
+        server = TeamServer(url, dataset_id, tokens_path, folder / "server.log")
         server.start()
         try:
             yield TeamSite(server, tokens, url, dataset_id)
         finally:
             server.stop()
+
+
+@pytest.fixture
+def team_site(tmp_path) -> Iterator[TeamSite]:
+    """A site of its own, for tests that depend on which records are still open."""
+    with run_team_site(tmp_path) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory) -> Iterator[TeamSite]:
+    """One site for the tests that work on any open record, to save server starts."""
+    with run_team_site(tmp_path_factory.mktemp("team-site")) as site:
+        yield site
 
 
 def sign_in(browser, url: str, token: str):
@@ -83,20 +98,19 @@ def question_of(page) -> int:
 def decide(page, button: str) -> None:
     """Click Accept or Reject and wait until the page has moved past the record."""
     before = page.locator("#progress").inner_text()
-    shown = question_of(page)
+    shown_record = question_of(page)
     page.get_by_role("button", name=button, exact=True).click()
-    expect(page.locator(".message-card").last).not_to_contain_text(f"Question {shown}\n", timeout=READY_TIMEOUT_MS)
-    assert page.locator("#progress").inner_text() != before or question_of(page) != shown
+    expect(page.locator(".message-card").last).not_to_contain_text(f"Question {shown_record}\n", timeout=READY_TIMEOUT_MS)
+    assert page.locator("#progress").inner_text() != before or question_of(page) != shown_record
 
 
-def export_normalized(site: TeamSite, tmp_path: Path) -> list[dict]:
-    output = tmp_path / "export.jsonl"
-    exported = run_team("export", "--db", site.database_url, "--dataset", site.dataset_id, "--format", "normalized", "-o", str(output))
-    assert exported.returncode == 0, exported.stderr
-    return [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+def export_normalized(site: TeamSite) -> list[dict]:
+    with ReviewStore(site.database_url) as store:
+        _, data = store.export(site.dataset_id, "normalized")
+    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
 
 
-def test_team_reviewers_get_different_records(browser, team_site, tmp_path):
+def test_team_reviewers_get_different_records(browser, team_site):
     alice = sign_in(browser, team_site.server.url, team_site.tokens["alice"])
     bob = sign_in(browser, team_site.server.url, team_site.tokens["bob"])
     decided: dict[int, tuple[str, str]] = {}
@@ -113,7 +127,7 @@ def test_team_reviewers_get_different_records(browser, team_site, tmp_path):
 
     expect(alice.locator(".team-reviewer")).to_have_text("alice")
     expect(bob.locator(".team-reviewer")).to_have_text("bob")
-    lines = export_normalized(team_site, tmp_path)
+    lines = export_normalized(team_site)
     for index, (reviewer, status) in decided.items():
         decisions = lines[index]["team_review"]["decisions"]
         assert [(entry["reviewer"], entry["status"]) for entry in decisions] == [(reviewer, status)]
@@ -123,8 +137,8 @@ def test_team_reviewers_get_different_records(browser, team_site, tmp_path):
     assert sum(1 for line in lines if line["team_review"]["decisions"]) == len(decided) == 6
 
 
-def test_team_download_from_app(browser, team_site):
-    alice = sign_in(browser, team_site.server.url, team_site.tokens["alice"])
+def test_team_download_from_app(browser, shared_site):
+    alice = sign_in(browser, shared_site.server.url, shared_site.tokens["alice"])
     record = question_of(alice)
     decide(alice, "Accept")
 
@@ -136,7 +150,7 @@ def test_team_download_from_app(browser, team_site):
     assert lines[record]["review"]["status"] == "Accepted"
 
 
-def test_team_conflict_shows_other_decision(browser, team_site, tmp_path):
+def test_team_conflict_shows_other_decision(browser, team_site):
     alice = sign_in(browser, team_site.server.url, team_site.tokens["alice"])
     bob = sign_in(browser, team_site.server.url, team_site.tokens["bob"])
     contested = question_of(alice)
@@ -152,11 +166,11 @@ def test_team_conflict_shows_other_decision(browser, team_site, tmp_path):
     expect(notice).to_contain_text(f"Record {contested + 1} was saved by alice", timeout=READY_TIMEOUT_MS)
     expect(notice).to_contain_text("(Accepted)")
     expect(bob.locator(".status-box")).to_have_text("Status: Accepted")
-    decisions = export_normalized(team_site, tmp_path)[contested]["team_review"]["decisions"]
+    decisions = export_normalized(team_site)[contested]["team_review"]["decisions"]
     assert [(entry["reviewer"], entry["status"]) for entry in decisions] == [("alice", "Accepted")]
 
 
-def test_team_restart_keeps_decisions(browser, team_site, tmp_path):
+def test_team_restart_keeps_decisions(browser, team_site):
     alice = sign_in(browser, team_site.server.url, team_site.tokens["alice"])
     decided = []
     for button in ("Accept", "Reject", "Accept"):
@@ -172,31 +186,32 @@ def test_team_restart_keeps_decisions(browser, team_site, tmp_path):
     expect(counts.locator("tr", has_text="Rejected").locator("td").nth(1)).to_have_text("1")
     assert question_of(alice) not in decided
 
-    lines = export_normalized(team_site, tmp_path)
+    lines = export_normalized(team_site)
     statuses = [lines[index]["review"]["status"] for index in decided]
     assert statuses == ["Accepted", "Rejected", "Accepted"]
 
 
-def test_team_nothing_without_sign_in(browser, team_site):
+def test_team_nothing_without_sign_in(browser, shared_site):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(team_site.server.url)
+    page.goto(shared_site.server.url)
     expect(page.get_by_role("heading", name="LLM Data Review: sign in")).to_be_visible()
     assert page.locator("#progress").count() == 0
 
-    asset = page.request.get(team_site.server.url + "lib/shiny-1.8.0/shiny.js")
+    asset = page.request.get(shared_site.server.url + "lib/shiny-1.8.0/shiny.js")
     assert asset.status == 401
     context.close()
 
 
-def test_team_log_has_no_tokens(browser, team_site):
-    token = team_site.tokens["alice"]
-    alice = sign_in(browser, team_site.server.url, token)
-    decide(alice, "Accept")
+def test_team_log_has_no_tokens(browser, shared_site):
+    token = shared_site.tokens["bob"]
+    bob = sign_in(browser, shared_site.server.url, token)
+    decide(bob, "Reject")
     # A token pasted into a URL must not reach the log either.
     with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen(team_site.server.url + f"lib/x.js?token={token}", timeout=10)
+        urllib.request.urlopen(shared_site.server.url + f"lib/x.js?token={token}", timeout=10)
 
-    log = team_site.server.log_text()
-    assert "alice GET / 200" in log
+    log = shared_site.server.log_text()
+    assert "bob GET / 200" in log
     assert token not in log
+    assert shared_site.tokens["alice"] not in log
