@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from workflow_steps import editor, expect_record, open_review, page_overflow, progress
 
 import build
@@ -105,6 +105,24 @@ def payload_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.server_close()
 
 
+@pytest.fixture(scope="module")
+def reading_page(browser, payload_site_url: str) -> Iterator[Page]:
+    """One page on the payload site for the tests that only read records, so that it boots once."""
+    context = browser.new_context()
+    page = context.new_page()
+    open_review(page, payload_site_url)
+    yield page
+    context.close()
+
+
+def show_record(page: Page, number: int) -> None:
+    """Show record `number` freshly rendered, with its long messages collapsed again."""
+    for target in (number % 4 + 1, number):
+        page.locator("#jump_to").fill(str(target))
+        page.get_by_role("button", name="Go").click()
+        expect(progress(page)).to_have_text(f"Record {target} of 4")
+
+
 def is_pwned(page) -> bool:
     return page.evaluate("typeof window.__pwned !== 'undefined'")
 
@@ -155,8 +173,9 @@ def test_payloads_inert_in_every_record(page, payload_site_url):
     assert is_pwned(page) is False
 
 
-def test_payloads_shown_as_text(page, payload_site_url):
-    open_review(page, payload_site_url)
+def test_payloads_shown_as_text(reading_page):
+    page = reading_page
+    show_record(page, 1)
 
     # The attribute and class roles get other classes, so this is the one real user card.
     user_card = page.locator(".conversation-column .message-card.role-user")
@@ -166,34 +185,34 @@ def test_payloads_shown_as_text(page, payload_site_url):
     expect(user_card).to_contain_text(WORLD_TEXT)
 
 
-def test_payload_output_kept_literally_in_editor(page, payload_site_url):
-    open_review(page, payload_site_url)
+def test_payload_output_kept_literally_in_editor(reading_page):
+    page = reading_page
+    show_record(page, 1)
 
     expect(editor(page)).to_have_value("\n\n".join(PAYLOADS))
 
 
-def test_payload_table_cells_shown_as_text(page, payload_site_url):
-    open_review(page, payload_site_url)
-    page.keyboard.press("j")
-    expect(progress(page)).to_have_text("Record 2 of 4")
+def test_payload_table_cells_shown_as_text(reading_page):
+    page = reading_page
+    show_record(page, 2)
 
     cells = page.locator(".message-card table").first.locator("tbody tr td:first-child")
 
     expect(cells).to_have_text(PAYLOADS)
 
 
-def test_payload_code_block_shown_as_text(page, payload_site_url):
-    open_review(page, payload_site_url)
-    page.keyboard.press("j")
-    expect(progress(page)).to_have_text("Record 2 of 4")
+def test_payload_code_block_shown_as_text(reading_page):
+    page = reading_page
+    show_record(page, 2)
 
     code = page.locator(".message-card pre code").first
 
     expect(code).to_have_text(PAYLOADS[1] + "\n<b>bold?</b>\n")
 
 
-def test_tool_call_names_shown_as_text(page, payload_site_url):
-    open_review(page, payload_site_url)
+def test_tool_call_names_shown_as_text(reading_page):
+    page = reading_page
+    show_record(page, 1)
 
     call_card = page.locator(".message-card", has_text="Function Call").first
     expect(call_card.locator(".tool-call code").first).to_have_text(TOOL_NAME)
@@ -202,16 +221,18 @@ def test_tool_call_names_shown_as_text(page, payload_site_url):
     expect(page.locator(".tool-result pre")).to_have_text(PAYLOADS[0])
 
 
-def test_output_tool_call_names_shown_as_text(page, payload_site_url):
-    open_review(page, payload_site_url)
+def test_output_tool_call_names_shown_as_text(reading_page):
+    page = reading_page
+    show_record(page, 1)
 
     output_calls = page.locator(".review-column .tool-call")
 
     expect(output_calls.locator("code").first).to_have_text(TOOL_NAME)
 
 
-def test_role_with_quotes_stays_one_card(page, payload_site_url):
-    open_review(page, payload_site_url)
+def test_role_with_quotes_stays_one_card(reading_page):
+    page = reading_page
+    show_record(page, 1)
 
     header = page.locator(".message-card .card-header", has_text='USER" ONMOUSEOVER')
 
@@ -220,8 +241,9 @@ def test_role_with_quotes_stays_one_card(page, payload_site_url):
     assert is_pwned(page) is False
 
 
-def test_role_with_class_name_stays_visible(page, payload_site_url):
-    open_review(page, payload_site_url)
+def test_role_with_class_name_stays_visible(reading_page):
+    page = reading_page
+    show_record(page, 1)
 
     card = page.locator(".message-card", has_text="This card must stay visible")
 
@@ -230,29 +252,26 @@ def test_role_with_class_name_stays_visible(page, payload_site_url):
     assert "d-none" not in card.get_attribute("class").split()
 
 
-def test_no_card_hidden(page, payload_site_url):
-    open_review(page, payload_site_url)
+def test_no_card_hidden(reading_page):
+    page = reading_page
 
     for number in range(1, 5):
-        expect(progress(page)).to_have_text(f"Record {number} of 4")
+        show_record(page, number)
         cards = page.locator(".message-card")
         expect(cards.first).to_be_visible()
         for index in range(cards.count()):
             expect(cards.nth(index)).to_be_visible()
-        page.keyboard.press("j")
 
 
-def test_message_card_counts_match_data(page, payload_site_url):
-    open_review(page, payload_site_url)
-    rows = payload_rows()
+def test_message_card_counts_match_data(reading_page):
+    page = reading_page
 
-    for number, row in enumerate(rows, 1):
-        expect(progress(page)).to_have_text(f"Record {number} of 4")
+    for number, row in enumerate(payload_rows(), 1):
+        show_record(page, number)
         expect(page.locator(".conversation-column .message-card")).to_have_count(len(row["child_run"]["inputs"]))
-        page.keyboard.press("j")
 
 
-def test_world_text_round_trips_through_accept(page, payload_site_url, tmp_path):
+def test_world_text_round_trips_through_accept(page, payload_site_url):
     open_review(page, payload_site_url)
     page.keyboard.press("j")
     page.keyboard.press("j")
@@ -286,10 +305,9 @@ def test_payload_edit_diff_shown_as_text(page, payload_site_url):
 # Reading long and formatted messages.
 
 
-def test_long_message_starts_collapsed(page, payload_site_url):
-    open_review(page, payload_site_url)
-    page.keyboard.press("j")
-    expect(progress(page)).to_have_text("Record 2 of 4")
+def test_long_message_starts_collapsed(reading_page):
+    page = reading_page
+    show_record(page, 2)
 
     long_card = page.locator(".message-card", has_text=f"{len(LONG_TEXT):,} characters")
 
@@ -300,10 +318,9 @@ def test_long_message_starts_collapsed(page, payload_site_url):
     expect(long_card).to_contain_text(PAYLOADS[0])
 
 
-def test_markdown_table_renders(page, payload_site_url):
-    open_review(page, payload_site_url)
-    page.keyboard.press("j")
-    expect(progress(page)).to_have_text("Record 2 of 4")
+def test_markdown_table_renders(reading_page):
+    page = reading_page
+    show_record(page, 2)
 
     table = page.locator(".message-card table").first
 
@@ -311,16 +328,16 @@ def test_markdown_table_renders(page, payload_site_url):
     expect(table.locator("tbody tr")).to_have_count(len(PAYLOADS))
 
 
-def test_markdown_code_block_renders(page, payload_site_url):
-    open_review(page, payload_site_url)
-    page.keyboard.press("j")
-    expect(progress(page)).to_have_text("Record 2 of 4")
+def test_markdown_code_block_renders(reading_page):
+    page = reading_page
+    show_record(page, 2)
 
     expect(page.locator(".message-card pre > code.language-html")).to_have_count(1)
 
 
-def test_system_message_with_payloads_starts_collapsed(page, payload_site_url):
-    open_review(page, payload_site_url)
+def test_system_message_with_payloads_starts_collapsed(reading_page):
+    page = reading_page
+    show_record(page, 1)
 
     details = page.locator(".message-card.role-system details")
 
