@@ -26,9 +26,13 @@ EXPECTED = {relative_path: (format_name, records) for relative_path, format_name
 OPEN_TIMEOUT_MS = 120_000
 LARGE_OPEN_TIMEOUT_S = 600
 
-# What the page must keep to while a large file loads: no task of its own and no wait for a timer
-# longer than this.
+# While a large file loads, the page's timers must fire within this time nearly always.
 RESPONSIVE_MS = 200
+# No task of the page's own may run longer than this while a large file loads. Sending a file as
+# one 50 MB input value blocked the page for about 2.2 s in one task. Sent in slices, no task
+# reached 50 ms in most runs on a 2-core machine, but tasks of up to 250 ms appeared while that
+# machine ran at a load average of 30.
+LONGEST_TASK_MS = 500
 
 EDGE_CASES = "claude-code-log/edge_cases.jsonl"
 EDGE_CASE_ITEMS = [
@@ -355,8 +359,8 @@ def test_open_file_large_stays_responsive(page, site_url, tmp_path):
     assert any(text.startswith(f"Parsing large.jsonl ({megabytes:.1f} MB)") for text in texts), texts
 
     # Long tasks as [start, duration] in ms, next to when each status appeared, for a failure.
-    timeline = f"long tasks {probe['longTasks']}, statuses {probe['statuses'][::5]}"
-    assert max((duration for _, duration in probe["longTasks"]), default=0) < RESPONSIVE_MS, timeline
+    timeline = f"long tasks {probe['longTasks']}, statuses {probe['statuses'][::5] + probe['statuses'][-1:]}"
+    assert max((duration for _, duration in probe["longTasks"]), default=0) < LONGEST_TASK_MS, timeline
     # Timers on a busy machine fire late now and then whatever the page does, so the bound is on
     # the 95th percentile.
     assert statistics.quantiles(probe["gaps"], n=20)[-1] < RESPONSIVE_MS
