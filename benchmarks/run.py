@@ -441,8 +441,9 @@ def write_report(
         f"`{json.dumps(sample.cold_timings)}`.",
         "",
         "Memory is `performance.measureUserAgentSpecificMemory()` in the cross-origin-isolated page "
-        "(the benchmark's server sends COOP and COEP headers); it includes the worker, whose "
-        "WebAssembly memory holds Python's heap.",
+        "(the benchmark's server sends COOP and COEP headers). It covers the page and its worker; "
+        "whether it counts all of the worker's WebAssembly memory (Python's heap) is not "
+        "documented, so read it as a lower bound.",
         "",
         "## Targets",
         "",
