@@ -278,6 +278,8 @@ def test_open_file_tool_results_follow_calls(page, site_url):
 
     choose_file(page, path)
     wait_for_opened(page, path.name, 1)
+    # System prompt, task, and five pairs of a call and its result.
+    expect(page.locator("#conversation .message-card")).to_have_count(12)
 
     cards = page.locator("#conversation .message-card").evaluate_all(
         """cards => cards.map((card) => ({

@@ -135,7 +135,7 @@ def test_shortcut_focuses_field(page, app_url, key, field):
     page.keyboard.press(key)
 
     expect(page.locator(f"#{field}")).to_be_focused()
-    # The key only moves focus: it is not typed into the field.
+    # The key only moves focus, so it is not typed into the field.
     expect(page.locator(f"#{field}")).to_have_value(before)
 
 
@@ -220,7 +220,7 @@ def test_ctrl_enter_accepts_typed_output_at_once(page, app_url):
 def test_ctrl_enter_accepts_value_set_without_input_events(page, app_url):
     open_review(page, app_url)
     page.keyboard.press("e")
-    # A value that no input event announced: Ctrl+Enter must read the editor itself.
+    # No input event announces this value, so Ctrl+Enter must read the editor itself.
     page.evaluate("document.getElementById('output_text').value = 'Set by script'")
 
     page.keyboard.press("Control+Enter")
@@ -286,7 +286,7 @@ def test_help_open_blocks_decision_keys(page, app_url):
     page.keyboard.press("Escape")
     page.keyboard.press("j")
 
-    # "j" after closing moves on; had "a" been taken, the record would be Accepted.
+    # "j" after closing moves on. Had "a" been taken, the record would be Accepted.
     expect(progress(page)).to_have_text("Record 2 of 4")
     expect_count(page, "Accepted", 0)
 
@@ -327,7 +327,7 @@ def test_focus_visible_outline_from_keyboard(page, app_url):
     open_review(page, app_url)
     page.locator("body").focus()
 
-    # In Tab order, so that one pass of Tab visits them all.
+    # The controls are listed in Tab order, so that one pass of Tab visits them all.
     for control in ["show-shortcuts", "filter_status", "output_text", "accept", "next"]:
         press_tab_until(page, lambda focused: focused["id"] == control)
 

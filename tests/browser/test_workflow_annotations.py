@@ -56,7 +56,7 @@ def export_as(page, choice: str, folder: Path) -> tuple[str, str]:
 
 
 def annotate_first_two_records(page) -> None:
-    """Give record 1 a note, a preset and a new label and an accepted edit; reject record 2."""
+    """Give record 1 a note, two labels and an accepted edit, then reject record 2 with a note and a label."""
     page.locator("#note").fill("Checked against the docs ✓")
     label_box(page, "hallucination").check()
     page.locator("#new_label").fill("needs source")
@@ -281,7 +281,7 @@ def test_review_whole_dataset_from_keyboard(page, labels_site_url, tmp_path):
     expect_record(page, "Record 3 of 4", "Pending")
     expect_count(page, "Rejected", 1)
 
-    # Record 4, found with search; a note, a label and an edit.
+    # Record 4, found with search, gets a note, a label and an edit.
     page.keyboard.press("/")
     page.keyboard.type(RECORD_4_PHRASE)
     expect(progress(page)).to_have_text("Record 1 of 1 (filtered from 4)")

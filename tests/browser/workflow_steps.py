@@ -1,6 +1,6 @@
 """Steps shared by the reviewer-workflow browser tests: reading the page, waiting, downloading.
 
-Every wait is a Playwright condition with a deadline; no step sleeps.
+Every wait is a Playwright condition with a deadline, so no step sleeps.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from playwright.sync_api import Locator, Page, expect
 SAMPLE = json.loads((REPO_DIR / "sample_data" / "langsmith_runs.json").read_text(encoding="utf-8"))
 SAMPLE_OUTPUTS = [row["child_run"]["output"]["content"] for row in SAMPLE]
 
-# Words that occur in one sample record only: search finds that record and no other.
+# Searching for these finds one sample record and no other.
 RECORD_3_WORD = "between"
 RECORD_4_PHRASE = "how might I query"
 
 # The shortcut table of the help overlay, in its order.
 SHORTCUT_KEYS = ["a", "Ctrl+Enter", "r", "j or →", "k or ←", "x", "u", "p", "e", "n", "/", "?", "Esc"]
 
-# Controls that can take keyboard focus, as the browser's Tab order sees them.
+# Elements that can take keyboard focus with Tab.
 FOCUSABLE_SELECTOR = (
     "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), "
     "select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])"
@@ -78,7 +78,7 @@ def active_element_id(page: Page) -> str:
 
 
 def press_tab_until(page: Page, is_target: Callable[[dict[str, Any]], bool], *, limit: int = 80) -> dict[str, Any]:
-    """Press Tab until the focused element passes `is_target`; return its id, name and value."""
+    """Press Tab until the focused element passes `is_target`, and return its id, name, value and tag."""
     for _ in range(limit):
         page.keyboard.press("Tab")
         focused = page.evaluate(
