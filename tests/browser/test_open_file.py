@@ -133,6 +133,7 @@ def edit_fits_format(dataset: LoadedDataset, edit: str) -> bool:
 @pytest.mark.parametrize("relative_path", list_data_files())
 def test_open_file_review_restored_on_reopen(page, site_url, tmp_path, relative_path):
     path = data_file(relative_path)
+    assert relative_path in EXPECTED, f"{relative_path} has no row in REAL_FILES in tests/traces_samples.py; count it and add one"
     format_name, records = EXPECTED[relative_path]
     edit = f"Corrected in review ✓ {path.stem}"
     progress = page.locator("#progress")
