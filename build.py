@@ -56,7 +56,7 @@ log = logging.getLogger("build")
 
 
 class BuildError(Exception):
-    """A build step failed; the message says which and what to do."""
+    """A build step failed; the message names the step and what to do."""
 
 
 def stage_app(app_dir: Path, data_path: Path, settings: dict, staging_dir: Path) -> Path:
@@ -65,7 +65,8 @@ def stage_app(app_dir: Path, data_path: Path, settings: dict, staging_dir: Path)
     shutil.copytree(
         app_dir,
         staged,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "datasets", "review_settings.json"),
+        # team/ is the server-only team mode (SQLAlchemy), which the browser never imports.
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "datasets", "review_settings.json", "team"),
     )
     datasets = staged / "datasets"
     datasets.mkdir()

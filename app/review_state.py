@@ -32,7 +32,7 @@ class StoredStateError(ValueError):
 
 @dataclass(frozen=True)
 class UndoStep:
-    """What an action changed: the record's review before it, and the position before it."""
+    """The record's review and the position before a decision, kept so that it can be undone."""
 
     index: int
     review: Review
@@ -116,7 +116,7 @@ class ReviewState:
         return None if self.is_done else self.review_at(self.position)
 
     def is_edited(self, index: int) -> bool:
-        """Whether record `index` has an output that differs from the file's."""
+        """Check whether record `index` has an output that differs from the file's."""
         return self.output_at(index) != self.original_outputs[index]
 
     # Actions on the current record. Each moves as the review buttons do.
@@ -126,7 +126,7 @@ class ReviewState:
         current = self.require_current("accept")
         original = self.original_outputs[self.position]
         # A text area turns CR LF and lone CR into LF, so an untouched output can come back with
-        # other line endings; that is not an edit.
+        # other line endings. Such a change is not an edit.
         edited = None if normalize_newlines(output) == normalize_newlines(original) else output
         review = current.model_copy(update={"status": "Accepted", "edited_output": edited})
         return self.update(self.position, review, next_position)
