@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -10,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from event_loop import run_coroutine
 
 pytest.importorskip("sqlalchemy")
 
@@ -55,7 +55,7 @@ def call(middleware, scope: dict, body: bytes = b"") -> list[dict]:
     async def send(message):
         sent.append(message)
 
-    asyncio.run(middleware(scope, receive, send))
+    run_coroutine(middleware(scope, receive, send))
     return sent
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from event_loop import run_coroutine
 from team_databases import BACKENDS, database_url, make_chat_dataset
 from team_server import TeamServer, run_team
 
@@ -192,7 +193,7 @@ def test_websocket_sessions_store_each_decision_once(store_url, tmp_path):
             clients = [ShinyClient(server.url, token, name) for name, token in tokens.items()]
             return await asyncio.gather(*(review_randomly(client, seed) for seed, client in enumerate(clients)))
 
-        results = asyncio.run(run_all())
+        results = run_coroutine(run_all())
     finally:
         server.stop()
 
