@@ -171,6 +171,55 @@ def test_export_original_rows_status_written(shared_data_dir: Path) -> None:
     assert [row["status"] for row in rows] == ["Accepted", "Rejected", "Pending", "Pending"]
 
 
+def test_export_original_rows_note_labels_round_trip(shared_data_dir: Path) -> None:
+    dataset = load_dataset_file(shared_data_dir / "langfree-langsmith/sample_data.json")
+    reviews = [Review(status="Accepted", note="checked", labels=["tone", "facts"])] + [
+        Review() for _ in dataset.records[1:]
+    ]
+
+    exported = export_original(dataset, reviews)
+    rows = json.loads(exported)
+    reloaded = reload(dataset, exported)
+
+    assert rows[0]["note"] == "checked"
+    assert rows[0]["labels"] == ["tone", "facts"]
+    assert "note" not in rows[1]
+    assert "labels" not in rows[1]
+    assert reloaded.records[0].review == reviews[0]
+    assert reloaded.records[1].review == Review()
+    assert "note" not in reloaded.records[0].metadata
+
+
+def test_export_original_rows_note_cleared(shared_data_dir: Path) -> None:
+    dataset = load_dataset_file(shared_data_dir / "langfree-langsmith/sample_data.json")
+    first = reload(dataset, export_original(dataset, [Review(note="x", labels=["a"])] + default_reviews(dataset)[1:]))
+
+    rows = json.loads(export_original(first, [Review()] + default_reviews(first)[1:]))
+
+    assert rows[0]["note"] == ""
+    assert rows[0]["labels"] == []
+
+
+def test_export_original_pandas_table_note_column() -> None:
+    table = {
+        "child_run": {
+            str(index): {"inputs": [], "output": {"role": "assistant", "content": str(index)}}
+            for index in range(3)
+        },
+        "status": {str(index): "Pending" for index in range(3)},
+    }
+    dataset = load_dataset_bytes(encode(table), "table.json")
+    reviews = [Review(), Review(note="late", labels=["x"]), Review()]
+
+    exported = export_original(dataset, reviews)
+    reloaded = load_dataset_bytes(exported, "table.json")
+
+    assert json.loads(exported)["note"] == {"0": "", "1": "late", "2": ""}
+    assert json.loads(exported)["labels"] == {"0": [], "1": ["x"], "2": []}
+    assert [record.review for record in reloaded.records] == reviews
+    assert reloaded.problems == []
+
+
 @pytest.mark.parametrize("relative_path", [path for path in REAL_PATHS if "langfree" not in path])
 def test_export_original_status_not_added(shared_data_dir: Path, relative_path: str) -> None:
     path = shared_data_dir / relative_path

@@ -148,6 +148,17 @@ MALFORMED_CASES = [
         id="rows",
     ),
     pytest.param(
+        encode([row(note=3), row(labels="good"), row(labels=["good", 2]), row(note=None, labels=None)]),
+        "rows.json",
+        1,
+        [
+            ("record 0", "note", "found 3; expected a string"),
+            ("record 1", "labels", 'found "good"; expected a list of strings'),
+            ("record 2", "labels", "expected a list of strings"),
+        ],
+        id="rows-review-fields",
+    ),
+    pytest.param(
         encode(
             {
                 "child_run": {"0": row()["child_run"], "1": row()["child_run"]},

@@ -192,8 +192,8 @@ class ItemFormat(TraceFormat):
 
     # What check() reports when no item matches.
     missing: str = ""
-    # Whether the format has a review status field that write() updates.
-    stores_status: bool = False
+    # Whether the format has review fields (status, note, labels) that write() updates.
+    stores_review: bool = False
 
     def items(self, document: Document) -> list[Item]:
         return document.items()
@@ -209,8 +209,8 @@ class ItemFormat(TraceFormat):
         """Return the raw output message inside an item, which write() edits in place."""
         return None
 
-    def store_status(self, value: dict[str, Any], status: Status) -> None:
-        """Write a review status into an item; only formats with stores_status implement it."""
+    def store_review(self, value: dict[str, Any], review: Review) -> None:
+        """Write the review fields into an item; only formats with stores_review implement it."""
 
     def check(self, document: Document) -> Match:
         sample = [item.value for item in self.items(document) if isinstance(item.value, dict)]
@@ -252,13 +252,15 @@ class ItemFormat(TraceFormat):
 
         for item, record, review in zip(sources, records, reviews):
             edit = edit_of(record, review)
-            status_changed = self.stores_status and review.status != record.review.status
-            if edit is None and not status_changed:
+            review_changed = self.stores_review and pick_stored_fields(review) != pick_stored_fields(
+                record.review
+            )
+            if edit is None and not review_changed:
                 continue
 
             value = copy.deepcopy(item.value)
-            if status_changed:
-                self.store_status(value, review.status)
+            if review_changed:
+                self.store_review(value, review)
             if edit is not None:
                 reason = self.store_edit(value, record, edit)
                 if reason is not None:
@@ -278,6 +280,11 @@ class ItemFormat(TraceFormat):
             found = type_name(message.get("content"))
             return explain_unstored(f"the output content is {found}")
         return None
+
+
+def pick_stored_fields(review: Review) -> tuple[str, str, list[str]]:
+    """Return the review fields that a file can store: status, note and labels."""
+    return review.status, review.note, review.labels
 
 
 def last_message(messages: Any) -> dict[str, Any] | None:

@@ -2,7 +2,8 @@
 
 Each row is one LLM call with ``child_run = {inputs, output, funcs, run_id}``
 and a review ``status``. Other fields are run metadata. This is the only format
-with a status field, so it is the only one whose export writes statuses.
+with a status field, so it is the only one whose export writes the review:
+``status`` always, and ``note`` and ``labels`` next to it once a record has them.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from typing import Any
 
 from traces.documents import Change, Document, is_columns_table
 from traces.formats.base import ItemFormat, WriteResult, make_json_safe, pick_id, tool_list
-from traces.model import STATUSES, Record, Review, Status
+from traces.model import STATUSES, Record, Review
 from traces.parts import convert_chat_message, convert_chat_messages
 from traces.problems import RecordError, describe_found
 
 EXPECTED_CHILD_RUN = 'an object with "inputs" (a list of messages) and "output" (a message)'
 EXPECTED_STATUS = "one of " + ", ".join(f'"{status}"' for status in STATUSES)
+# Row fields that contain the review rather than run metadata.
+REVIEW_FIELDS = ("status", "note", "labels")
 
 
 class LangSmithRowsFormat(ItemFormat):
@@ -26,7 +29,7 @@ class LangSmithRowsFormat(ItemFormat):
     name = "langsmith-rows"
     expected = 'an object with "child_run" and "status"'
     missing = 'no object with a "child_run" field'
-    stores_status = True
+    stores_review = True
 
     def matches(self, value: dict[str, Any]) -> bool:
         return "child_run" in value
@@ -47,11 +50,23 @@ class LangSmithRowsFormat(ItemFormat):
         status = value.get("status", "Pending")
         if status not in STATUSES:
             raise RecordError("status", f"{describe_found(status)}; expected {EXPECTED_STATUS}")
+        note = value.get("note")
+        if note is None:
+            note = ""
+        elif not isinstance(note, str):
+            raise RecordError("note", f"{describe_found(note)}; expected a string")
+        labels = value.get("labels")
+        if labels is None:
+            labels = []
+        elif not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise RecordError("labels", f"{describe_found(labels)}; expected a list of strings")
 
         run_id = child_run.get("run_id")
         metadata: dict[str, Any] = {"run_id": run_id} if run_id is not None else {}
         metadata.update(
-            (key, item) for key, item in value.items() if key not in ("child_run", "status")
+            (key, item)
+            for key, item in value.items()
+            if key != "child_run" and key not in REVIEW_FIELDS
         )
         tools = tool_list(child_run.get("funcs")) or tool_list(value.get("function_defs"))
 
@@ -61,14 +76,19 @@ class LangSmithRowsFormat(ItemFormat):
             output=output,
             metadata=make_json_safe(metadata),
             tools=tools,
-            review=Review(status=status),
+            review=Review(status=status, note=note, labels=list(dict.fromkeys(labels))),
         )
 
     def output_message(self, value: dict[str, Any]) -> dict[str, Any] | None:
         return value["child_run"]["output"]
 
-    def store_status(self, value: dict[str, Any], status: Status) -> None:
-        value["status"] = status
+    def store_review(self, value: dict[str, Any], review: Review) -> None:
+        value["status"] = review.status
+        # An empty note or label list is written only where the row already has the field.
+        if review.note or "note" in value:
+            value["note"] = review.note
+        if review.labels or "labels" in value:
+            value["labels"] = list(review.labels)
 
     def write(
         self,
@@ -79,12 +99,18 @@ class LangSmithRowsFormat(ItemFormat):
     ) -> WriteResult:
         result = super().write(document, sources, records, reviews)
 
-        # A pandas table without a status column gets a full column, so that
-        # every row it is read back with has a status cell.
+        # A review column that a pandas table lacks is added in full, because a
+        # table row without a cell in some column cannot be read back.
         table = document.root if document.kind == "json" else None
-        if is_columns_table(table) and "status" not in table and result.changes:
-            changed = {change.item.row_label for change in result.changes}
+        if not is_columns_table(table):
+            return result
+        added = {
+            column
+            for change in result.changes
+            for column in REVIEW_FIELDS
+            if column not in table and column in change.value
+        }
+        for column in sorted(added):
             for item, review in zip(sources, reviews):
-                if item.row_label not in changed:
-                    result.changes.append(Change(item, ("status",), review.status))
+                result.changes.append(Change(item, (column,), getattr(review, column)))
         return result
