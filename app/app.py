@@ -599,7 +599,8 @@ def server(input, output, session):
         state, index = undone
         await commit(state, [index])
 
-    @reactive.effect
+    # The higher priority saves a note on its own record before an Accept sent right after it moves on.
+    @reactive.effect(priority=1)
     @reactive.event(input.note)
     async def save_note():
         state = latest()

@@ -390,8 +390,9 @@
     setOpenStatus(message.message, !message.ok);
   }
 
-  // Keyboard shortcuts. Single keys act only outside text fields; Ctrl+Enter (Cmd+Enter on macOS)
-  // accepts from anywhere, sending the editor's text first so the accepted output is what is shown.
+  // Keyboard shortcuts. Single keys act only outside text fields. Ctrl+Enter (Cmd+Enter on macOS)
+  // accepts from anywhere, and sends the editor's text and the note first, so that the accepted
+  // record keeps what is shown.
 
   const KEY_BUTTONS = {
     a: "accept",
@@ -471,6 +472,8 @@
       event.preventDefault();
       const editor = document.getElementById("output_text");
       if (editor) Shiny.setInputValue("output_text", editor.value);
+      const note = document.getElementById("note");
+      if (note) sendFieldNow(note);
       clickButton("accept");
       return;
     }

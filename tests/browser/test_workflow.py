@@ -231,6 +231,22 @@ def test_ctrl_enter_accepts_value_set_without_input_events(page, app_url):
     expect(editor(page)).to_have_value("Set by script")
 
 
+def test_ctrl_enter_in_note_keeps_typed_note(page, app_url):
+    open_review(page, app_url)
+    page.keyboard.press("n")
+    typed = "Typed in the note, accepted at once"
+
+    page.keyboard.type(typed)
+    page.keyboard.press("Control+Enter")
+
+    expect_record(page, "Record 2 of 4", "Pending")
+    expect(page.locator("#note")).to_have_value("")
+    page.keyboard.press("Escape")
+    page.keyboard.press("k")
+    expect_record(page, "Record 1 of 4", "Accepted")
+    expect(page.locator("#note")).to_have_value(typed)
+
+
 # The help overlay.
 
 
