@@ -419,12 +419,12 @@ def server(input, output, session):
             return
         stored = update["state"]
         try:
-            review.set(review.get().restore(stored, include_position=False))
+            review.set(review.get().merge_remote(stored))
             own: set[int] = set()
             for key in sorted(pending_states):
                 own.update(pending_records.get(key, []))
                 records = [entry for entry in stored.get("records", []) if not (isinstance(entry, dict) and entry.get("index") in own)]
-                pending_states[key] = pending_states[key].restore({**stored, "records": records}, include_position=False)
+                pending_states[key] = pending_states[key].merge_remote({**stored, "records": records})
         except StoredStateError as error:
             storage_problem.set(f"A change from another tab could not be applied: {error}")
 

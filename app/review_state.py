@@ -214,6 +214,17 @@ class ReviewState:
             state = state.move_to(position)
         return replace(state, undo_steps=())
 
+    def merge_remote(self, stored: Mapping[str, Any]) -> ReviewState:
+        """Apply records that another tab stored; keep the position and the other records' undo steps.
+
+        An undo step for a record in `stored` is dropped, because undoing it would overwrite
+        the other tab's newer decision.
+        """
+        state = self.restore(stored, include_position=False)
+        changed = {entry["index"] for entry in stored.get("records", [])}
+        steps = tuple(step for step in self.undo_steps if step.index not in changed)
+        return replace(state, undo_steps=steps)
+
     def parse_stored_record(self, entry: Any) -> tuple[int, Review]:
         if not isinstance(entry, Mapping):
             raise StoredStateError(f"a stored record must be an object, found {entry!r:.60}")

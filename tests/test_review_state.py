@@ -414,6 +414,29 @@ def test_undo_reset_restores_decision(state: ReviewState) -> None:
     assert undone.review_at(0).edited_output == "edit"
 
 
+def test_merge_remote_keeps_other_undo_steps(state: ReviewState) -> None:
+    decided = state.accept("first").reject()
+    stored = {"schema": 2, "records": [{"index": 1, "status": "Accepted", "note": "other tab"}]}
+
+    merged = decided.merge_remote(stored)
+    undone, index = merged.undo()
+
+    assert merged.position == 2
+    assert merged.review_at(1).note == "other tab"
+    assert index == 0
+    assert undone.review_at(0) == make_originals()[0]
+    assert undone.undo() is None
+
+
+def test_merge_remote_keeps_position(state: ReviewState) -> None:
+    stored = {"schema": 2, "position": 3, "records": [{"index": 0, "status": "Rejected"}]}
+
+    merged = state.move_to(2).merge_remote(stored)
+
+    assert merged.position == 2
+    assert merged.review_at(0).status == "Rejected"
+
+
 def test_undo_walks_back_twelve_decisions() -> None:
     rng = random.Random(7)
     state = start_blank(8)
