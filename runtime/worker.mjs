@@ -149,10 +149,13 @@ function routeFetchThrough(siteFiles) {
 // Boot ------------------------------------------------------------------------------------------
 
 function writeFiles(pyodide, files) {
+  const encoder = new TextEncoder();
   for (const [path, text] of Object.entries(files)) {
     const fullPath = `${HOME}/${path}`;
     pyodide.FS.mkdirTree(fullPath.slice(0, fullPath.lastIndexOf("/")));
-    pyodide.FS.writeFile(fullPath, text);
+    // Given a string, FS.writeFile first copies it into a plain JS array of bytes, which V8
+    // rejects ("Invalid array length") for a data file of a few hundred megabytes.
+    pyodide.FS.writeFile(fullPath, encoder.encode(text));
   }
 }
 
