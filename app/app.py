@@ -13,7 +13,9 @@ import functools
 import gc
 import json
 import os
+import sys
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 from chat_view import render_conversation, render_output_calls
@@ -72,6 +74,9 @@ def start_review(dataset: LoadedDataset) -> ReviewState:
         [record.output_text for record in dataset.records],
     )
 
+
+# Rendered conversations kept per session: the current record, the next one and a few visited.
+CACHED_CONVERSATIONS = 8
 
 SETTINGS = read_settings()
 PRESET_LABELS: list[str] = list(SETTINGS.get("labels") or [])
@@ -838,12 +843,44 @@ def server(input, output, session):
             class_="alert alert-warning dataset-problems",
         )
 
+    # Rendered conversations by dataset and record index. After each update sent to the page, the
+    # next record in the view is rendered while the reviewer reads this one, so that Accept and
+    # Next show it without waiting for the markdown parser.
+    conversations: OrderedDict[tuple[str, int], ui.HTML] = OrderedDict()
+
+    def render_cached_conversation(loaded: LoadedDataset, index: int) -> ui.HTML:
+        key = (loaded.dataset_id, index)
+        if key in conversations:
+            conversations.move_to_end(key)
+            return conversations[key]
+
+        html = ui.HTML(str(render_conversation(loaded.records[index].messages)))
+        conversations[key] = html
+        while len(conversations) > CACHED_CONVERSATIONS:
+            conversations.popitem(last=False)
+        return html
+
+    def render_next_conversation() -> None:
+        try:
+            with reactive.isolate():
+                if not storage_ready():
+                    return
+                state = latest()
+                loaded = dataset.get()
+                following = view().next_after(state.position)
+            if following < state.total:
+                render_cached_conversation(loaded, following)
+        except Exception as error:  # noqa: BLE001 - a missed head start must not end the session
+            print(f"Rendering the next record ahead failed: {error!r}", file=sys.stderr)
+
+    session.on_flushed(render_next_conversation, once=False)
+
     @render.ui
     def conversation():
         req(storage_ready())
         state = review.get()
         req(not state.is_done)
-        return render_conversation(dataset.get().records[state.position].messages)
+        return render_cached_conversation(dataset.get(), state.position)
 
     @render.ui
     def output_calls():
@@ -857,7 +894,13 @@ def server(input, output, session):
         req(storage_ready())
         state = review.get()
         req(not state.is_done)
-        return render_diff(state.original_outputs[state.position], input.output_text())
+        text = input.output_text()
+        # Right after a record change the editor still holds the previous record's text, and a
+        # word diff of two unrelated texts is the slowest step of showing a record. The page sends
+        # the new text next, which renders the diff again.
+        if state.position != editor["position"] or not editor["synced"]:
+            return None
+        return render_diff(state.original_outputs[state.position], text)
 
     @render.ui
     def status_box():
