@@ -321,6 +321,23 @@ def action_percentiles(result: SizeResult) -> tuple[float | None, float | None]:
     return bench.percentile(values, 0.5), bench.percentile(values, 0.95)
 
 
+def later_action_p95(result: SizeResult) -> float | None:
+    """Return the p95 of the actions after the visit's first Accept and first Next.
+
+    The first click of each kind in a visit runs code the page has not run before, and it is the
+    slowest of the run at every size; this figure shows what the clicks after it take.
+    """
+    values = result.accept_ms[1:] + result.next_ms[1:]
+    return bench.percentile(values, 0.95) if values else None
+
+
+def describe_action_p95(result: SizeResult) -> str:
+    p95 = action_percentiles(result)[1]
+    if p95 is None:
+        return f"{result.records:,}: –"
+    return f"{result.records:,}: {p95:.0f} ms ({later_action_p95(result):.0f} ms after the first clicks)"
+
+
 def target_rows(results: list[SizeResult]) -> list[tuple[str, str, str]]:
     """Return (target, measured, verdict) for each target."""
     sample = results[0]
@@ -342,7 +359,7 @@ def target_rows(results: list[SizeResult]) -> list[tuple[str, str, str]]:
     )
 
     p95s = {result.records: action_percentiles(result)[1] for result in results}
-    measured = ", ".join(f"{records:,}: {p95:.0f} ms" if p95 is not None else f"{records:,}: –" for records, p95 in p95s.items())
+    measured = ", ".join(describe_action_p95(result) for result in results)
     worst = max((p95 for p95 in p95s.values() if p95 is not None), default=None)
     rows.append((f"action p95 ≤ {ACTION_P95_MS:.0f} ms at every size", measured, verdict(worst, ACTION_P95_MS)))
 
