@@ -220,6 +220,85 @@ def test_export_original_pandas_table_note_column() -> None:
     assert reloaded.problems == []
 
 
+def make_rows(count: int, **fields: Any) -> list[dict[str, Any]]:
+    """Return `count` demo rows with one-message inputs and `fields` added to each."""
+    return [
+        {
+            "child_run": {
+                "inputs": [{"role": "user", "content": f"q{index}"}],
+                "output": {"role": "assistant", "content": f"a{index}"},
+                "run_id": f"run-{index}",
+            },
+            "status": "Pending",
+            **fields,
+        }
+        for index in range(count)
+    ]
+
+
+def test_export_original_rows_untouched_fields_kept() -> None:
+    rows = make_rows(2, note=None, labels=None)
+    rows[1]["labels"] = ["b", "b"]
+    dataset = load_dataset_bytes(encode(rows), "rows.json")
+    reviews = [record.review.model_copy(update={"status": "Accepted"}) for record in dataset.records]
+
+    exported = json.loads(export_original(dataset, reviews))
+
+    assert exported[0]["note"] is None
+    assert exported[0]["labels"] is None
+    assert exported[1]["labels"] == ["b", "b"]
+    assert [row["status"] for row in exported] == ["Accepted", "Accepted"]
+
+
+def test_export_original_rows_labels_written_once() -> None:
+    dataset = load_dataset_bytes(encode(make_rows(1)), "rows.json")
+
+    exported = export_original(dataset, [Review(labels=["z", "z", "y"])])
+
+    assert json.loads(exported)[0]["labels"] == ["z", "y"]
+    assert reload(dataset, exported).records[0].review.labels == ["z", "y"]
+
+
+@pytest.mark.parametrize("field", ["note", "edited_output"])
+def test_export_original_lone_surrogate_escaped(field: str) -> None:
+    rows = make_rows(2)
+    rows[0]["child_run"]["inputs"][0]["content"] = "é"
+    dataset = load_dataset_bytes(json.dumps(rows, ensure_ascii=False).encode(), "rows.json")
+    review = Review(**{field: "half \ud800 pair"})
+
+    exported = export_original(dataset, [review, Review()])
+    reloaded = reload(dataset, exported)
+
+    assert b"\\ud800" in exported
+    assert reloaded.problems == []
+    if field == "note":
+        assert reloaded.records[0].review.note == "half \ud800 pair"
+    else:
+        assert reloaded.records[0].output_text == "half \ud800 pair"
+
+
+def test_export_normalized_lone_surrogate_escaped() -> None:
+    dataset = load_dataset_bytes(encode(make_rows(1)), "rows.json")
+
+    exported = export_normalized_jsonl(dataset, [Review(note="\udfff")])
+
+    assert json.loads(exported)["review"]["note"] == "\udfff"
+
+
+def test_export_original_pandas_column_covers_rejected_rows() -> None:
+    rows = make_rows(3)
+    rows[1]["child_run"]["inputs"] = "oops"
+    table = {column: {str(index): row[column] for index, row in enumerate(rows)} for column in rows[0]}
+    dataset = load_dataset_bytes(encode(table), "table.json")
+
+    exported = export_original(dataset, [Review(note="checked"), Review()])
+    reloaded = load_dataset_bytes(exported, "table.json")
+
+    assert json.loads(exported)["note"] == {"0": "checked", "1": "", "2": ""}
+    assert [problem.field for problem in reloaded.problems] == ["child_run.inputs"]
+    assert reloaded.records[0].review.note == "checked"
+
+
 @pytest.mark.parametrize("relative_path", [path for path in REAL_PATHS if "langfree" not in path])
 def test_export_original_status_not_added(shared_data_dir: Path, relative_path: str) -> None:
     path = shared_data_dir / relative_path

@@ -154,7 +154,7 @@ MALFORMED_CASES = [
         [
             ("record 0", "note", "found 3; expected a string"),
             ("record 1", "labels", 'found "good"; expected a list of strings'),
-            ("record 2", "labels", "expected a list of strings"),
+            ("record 2", "labels[1]", "found 2; expected a string"),
         ],
         id="rows-review-fields",
     ),

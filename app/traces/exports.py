@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from traces.edits import edit_of, replace_output_text
+from traces.json_style import escape_lone_surrogates
 from traces.model import Message, Record, Review, TextPart, ToolCallPart, ToolResultPart
 from traces.problems import Problem
 from traces.readers import DatasetSource, LoadedDataset
@@ -117,7 +118,7 @@ def export_normalized_jsonl(dataset: LoadedDataset, reviews: Sequence[Review]) -
     lines = []
     for record, review in zip(dataset.records, reviews):
         reviewed = record.model_copy(update={"review": review.model_copy(deep=True)})
-        lines.append(json.dumps(reviewed.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        lines.append(escape_lone_surrogates(json.dumps(reviewed.model_dump(mode="json"), ensure_ascii=False)) + "\n")
     return "".join(lines).encode("utf-8")
 
 
@@ -146,7 +147,7 @@ def export_openai_finetune(dataset: LoadedDataset, reviews: Sequence[Review]) ->
         tools = to_openai_tools(record.tools)
         if tools:
             line["tools"] = tools
-        lines.append(json.dumps(line, ensure_ascii=False) + "\n")
+        lines.append(escape_lone_surrogates(json.dumps(line, ensure_ascii=False)) + "\n")
     return "".join(lines).encode("utf-8")
 
 

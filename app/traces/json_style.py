@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+
+
+# A surrogate code point on its own: Python keeps one read from a "\ud800" escape, and UTF-8
+# cannot encode it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_lone_surrogates(text: str) -> str:
+    """Return JSON text with each lone surrogate written as its \\u escape, so it encodes as UTF-8.
+
+    Outside strings JSON has no such characters, so only string content changes, and reading the
+    text back gives the same string.
+    """
+    return LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,7 @@ class JsonStyle:
         if self.escape_slash:
             # Outside strings, json.dumps writes no "/", so this only touches string content.
             text = text.replace("/", "\\/")
-        return text
+        return escape_lone_surrogates(text)
 
 
 def detect_style(text: str, value: Any) -> JsonStyle:

@@ -47,19 +47,9 @@ class LangSmithRowsFormat(ItemFormat):
             )
         output = convert_chat_message(child_run["output"], "child_run.output")
 
-        status = value.get("status", "Pending")
-        if status not in STATUSES:
-            raise RecordError("status", f"{describe_found(status)}; expected {EXPECTED_STATUS}")
-        note = value.get("note")
-        if note is None:
-            note = ""
-        elif not isinstance(note, str):
-            raise RecordError("note", f"{describe_found(note)}; expected a string")
-        labels = value.get("labels")
-        if labels is None:
-            labels = []
-        elif not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-            raise RecordError("labels", f"{describe_found(labels)}; expected a list of strings")
+        status = read_status(value)
+        note = read_note(value)
+        labels = read_labels(value)
 
         run_id = child_run.get("run_id")
         metadata: dict[str, Any] = {"run_id": run_id} if run_id is not None else {}
@@ -76,19 +66,22 @@ class LangSmithRowsFormat(ItemFormat):
             output=output,
             metadata=make_json_safe(metadata),
             tools=tools,
-            review=Review(status=status, note=note, labels=list(dict.fromkeys(labels))),
+            review=Review(status=status, note=note, labels=labels),
         )
 
     def output_message(self, value: dict[str, Any]) -> dict[str, Any] | None:
         return value["child_run"]["output"]
 
     def store_review(self, value: dict[str, Any], review: Review) -> None:
-        value["status"] = review.status
-        # An empty note or label list is written only where the row already has the field.
-        if review.note or "note" in value:
+        # Each field is written only when the review changed what the row means, so that a missing
+        # field, a null or a repeated label the reviewer did not touch stays as the file has it.
+        if review.status != read_status(value):
+            value["status"] = review.status
+        if review.note != read_note(value):
             value["note"] = review.note
-        if review.labels or "labels" in value:
-            value["labels"] = list(review.labels)
+        labels = drop_repeated_labels(review.labels)
+        if labels != read_labels(value):
+            value["labels"] = labels
 
     def write(
         self,
@@ -110,7 +103,49 @@ class LangSmithRowsFormat(ItemFormat):
             for column in REVIEW_FIELDS
             if column not in table and column in change.value
         }
-        for column in sorted(added):
-            for item, review in zip(sources, reviews):
-                result.changes.append(Change(item, (column,), getattr(review, column)))
+        # Every row gets a cell, the rows the reader rejected too (with the default review), and
+        # the cells go first so that the new column lists them in the table's row order.
+        reviews_by_row = {item.row_label: review for item, review in zip(sources, reviews)}
+        filled = [
+            Change(item, (column,), getattr(reviews_by_row.get(item.row_label, Review()), column))
+            for column in sorted(added)
+            for item in document.items()
+        ]
+        result.changes[:0] = filled
         return result
+
+
+def drop_repeated_labels(labels: Sequence[str]) -> list[str]:
+    """Return the labels without repeats, in their first order."""
+    return list(dict.fromkeys(labels))
+
+
+def read_status(value: dict[str, Any]) -> str:
+    """Return a row's review status, "Pending" when it has none; raise RecordError for another value."""
+    status = value.get("status", "Pending")
+    if status not in STATUSES:
+        raise RecordError("status", f"{describe_found(status)}; expected {EXPECTED_STATUS}")
+    return status
+
+
+def read_note(value: dict[str, Any]) -> str:
+    """Return a row's note, "" for a missing or null one; raise RecordError for a non-string."""
+    note = value.get("note")
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise RecordError("note", f"{describe_found(note)}; expected a string")
+    return note
+
+
+def read_labels(value: dict[str, Any]) -> list[str]:
+    """Return a row's labels without repeats, [] for missing or null; raise RecordError for bad ones."""
+    labels = value.get("labels")
+    if labels is None:
+        return []
+    if not isinstance(labels, list):
+        raise RecordError("labels", f"{describe_found(labels)}; expected a list of strings")
+    for position, label in enumerate(labels):
+        if not isinstance(label, str):
+            raise RecordError(f"labels[{position}]", f"{describe_found(label)}; expected a string")
+    return drop_repeated_labels(labels)
