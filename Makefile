@@ -1,7 +1,9 @@
 # Two entry points: `make serve` builds the site with the sample data and serves it on
-# 127.0.0.1:8000; `make test` runs the whole test suite. Both create .venv on first use.
+# 127.0.0.1:8000 (`make serve PORT=8001` picks another port); `make test` runs the whole test
+# suite. Both create .venv on first use.
 
 VENV := .venv
+PORT ?= 8000
 PYTHON := $(VENV)/bin/python
 
 .PHONY: serve test chromium
@@ -13,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 serve: $(VENV)/.installed
-	$(PYTHON) build.py --serve
+	$(PYTHON) build.py --serve --port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when it is missing and we are root.
 chromium:

@@ -187,17 +187,23 @@
     return false;
   }
 
-  let worker;
-  try {
-    if (location.protocol === "file:") {
-      throw new Error("the page was opened from a file, and browsers do not start workers there");
+  // The page's <head> starts the worker early (runtime/start-worker.js), when the build put that
+  // script there; otherwise it starts here.
+  const early = window.llmReviewEarlyWorker || null;
+  let worker = early && early.worker;
+  if (!worker) {
+    try {
+      if (location.protocol === "file:") {
+        throw new Error("the page was opened from a file, and browsers do not start workers there");
+      }
+      if (early && early.error) throw early.error;
+      worker = new Worker(WORKER_URL, { type: "module" });
+    } catch (error) {
+      showError(error.message || String(error));
+      return;
     }
-    worker = new Worker(WORKER_URL, { type: "module" });
-  } catch (error) {
-    showError(error.message || String(error));
-    return;
+    worker.postMessage({ type: "start", compressed: location.hash !== "#no-gzip" });
   }
-  worker.postMessage({ type: "start", compressed: location.hash !== "#no-gzip" });
 
   const updateCheck =
     serviceWorkers && serviceWorkers.controller
@@ -244,6 +250,12 @@
         break;
     }
   };
+
+  // Messages and an error the early worker sent before this script ran, in order.
+  if (early && early.worker) {
+    for (const event of early.messages.splice(0)) worker.onmessage(event);
+    if (early.error) worker.onerror(early.error);
+  }
 
   window.Shiny.createSocket = function () {
     worker.postMessage({ type: "connect" });

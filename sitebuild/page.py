@@ -90,6 +90,9 @@ def render_page_here(app_dir: Path, out_dir: Path) -> None:
         copy_dependency_files(dependency, Path(paths["source"]), out_dir / paths["href"])
 
     html = rendered["html"]
+    # The worker starts before the page's scripts load, so that Python boots meanwhile.
+    start_worker = (RUNTIME_DIR / "start-worker.js").read_text(encoding="utf-8")
+    html = re.sub(r"<head[^>]*>", lambda head: f"{head.group()}\n<script>\n{start_worker}</script>", html, count=1)
     html = html.replace(
         "</head>", f'{BUILD_ID_META}\n<link rel="stylesheet" href="runtime/boot.css">\n</head>', 1
     )

@@ -149,8 +149,14 @@ def start_in_thread(
 
 
 def serve_until_interrupted(site_dir: Path, *, port: int = 8000, log: Callable[[str], None] = print) -> None:
-    """Serve `site_dir` on 127.0.0.1 and log each request until Ctrl+C."""
-    server = make_server(site_dir, port=port, log_requests=True)
+    """Serve `site_dir` on 127.0.0.1 and log each request until Ctrl+C; raise SystemExit if the port is taken."""
+    try:
+        server = make_server(site_dir, port=port, log_requests=True)
+    except OSError as error:
+        raise SystemExit(
+            f"Cannot serve on 127.0.0.1:{port}: {error.strerror or error}. "
+            "Stop the program using that port or pick another with --port (make serve PORT=8001)."
+        ) from None
     log(f"Serving {site_dir} at http://127.0.0.1:{server.server_port}/ (the app is at /app/); Ctrl+C stops")
     try:
         server.serve_forever()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,34 @@ def test_build_writes_site_layout(built_site: Path):
 def test_build_page_loads_bridge_after_shiny(built_site: Path):
     html = (built_site / "app" / "index.html").read_text(encoding="utf-8")
 
-    assert html.index("shiny-1.8.0/shiny.js") < html.index("runtime/bridge.js")
+    assert html.index("shiny-1.8.0/shiny.js") < html.index('src="runtime/bridge.js"')
     assert "LLM Output (Editable)" in html
+
+
+def test_build_page_starts_worker_first(built_site: Path):
+    html = (built_site / "app" / "index.html").read_text(encoding="utf-8")
+
+    assert "llmReviewEarlyWorker" in html
+    assert html.index("llmReviewEarlyWorker") < html.index("<script src=")
+
+
+def test_serve_busy_port_exits_with_message(built_site: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "sitebuild.serve", str(built_site), "--port", str(port)],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode == 1
+    assert f"Cannot serve on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_build_page_has_no_remote_assets(built_site: Path):
