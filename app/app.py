@@ -780,7 +780,10 @@ def server(input, output, session):
 
     @render.text
     def progress():
-        req(storage_ready())
+        # Until the saved progress is read nothing can be decided, and the line says so, so that
+        # "Record i of N" always means the record is ready.
+        if not storage_ready():
+            return "Loading saved progress…"
         return describe_progress(review.get(), view())
 
     @render.ui
