@@ -8,10 +8,11 @@ PYTHON := $(VENV)/bin/python
 
 .PHONY: serve test chromium
 
-$(VENV)/.installed: pyproject.toml
+# runtime/constraints.txt holds the versions the browser loads: the page is rendered with them.
+$(VENV)/.installed: pyproject.toml runtime/constraints.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[test]'
+	$(PYTHON) -m pip install --quiet -c runtime/constraints.txt -e '.[test]'
 	touch $@
 
 serve: $(VENV)/.installed

@@ -39,6 +39,9 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import Version
 
 LOCK_PATH = Path(__file__).resolve().parents[1] / "runtime" / "lock.json"
+# pip constraints with the lock's wheel versions, so that the build side (which renders the page)
+# installs the versions the browser loads; written with the lock.
+CONSTRAINTS_PATH = LOCK_PATH.with_name("constraints.txt")
 
 LOCK_COMMAND = "python -m sitebuild.runtime lock"
 FETCH_COMMAND = "python -m sitebuild.runtime fetch"
@@ -222,6 +225,23 @@ def write_lock(lock: RuntimeLock, path: Path = LOCK_PATH) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def format_constraints(lock: RuntimeLock) -> str:
+    """Return pip constraints that pin each locked wheel's package to its version."""
+    lines = [
+        "# Written by `python -m sitebuild.runtime lock` from runtime/lock.json: the build side",
+        "# installs the package versions that the browser loads.",
+    ]
+    lines += [f"{wheel.name}=={wheel.version}" for wheel in sorted(lock.wheels, key=lambda wheel: wheel.name)]
+    return "\n".join(lines) + "\n"
+
+
+def write_constraints(lock: RuntimeLock, path: Path = CONSTRAINTS_PATH) -> None:
+    """Write format_constraints(lock) to `path`, replacing the file atomically."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(format_constraints(lock), encoding="utf-8")
     os.replace(temporary, path)
 
 
@@ -1087,9 +1107,11 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "lock":
             lock = resolve_lock()
             write_lock(lock, arguments.lock_file)
+            constraints_path = arguments.lock_file.with_name(CONSTRAINTS_PATH.name)
+            write_constraints(lock, constraints_path)
             print(
                 f"Wrote {arguments.lock_file}: pyodide {lock.pyodide.version} and "
-                f"{len(lock.wheels)} wheels"
+                f"{len(lock.wheels)} wheels, and their versions to {constraints_path}"
             )
         else:
             cache_dir = arguments.cache_dir or default_cache_dir()

@@ -618,6 +618,12 @@ def test_committed_lock_matches_build_environment(committed_lock: RuntimeLock) -
     assert differing == {}
 
 
+def test_committed_constraints_match_lock(committed_lock: RuntimeLock) -> None:
+    written = runtime.CONSTRAINTS_PATH.read_text(encoding="utf-8")
+
+    assert written == runtime.format_constraints(committed_lock)
+
+
 def test_marker_environment_python_version() -> None:
     environment = runtime.EMSCRIPTEN_MARKER_ENVIRONMENT
 
