@@ -324,8 +324,9 @@ def action_percentiles(result: SizeResult) -> tuple[float | None, float | None]:
 def later_action_p95(result: SizeResult) -> float | None:
     """Return the p95 of the actions after the visit's first Accept and first Next.
 
-    The first click of each kind in a visit runs code the page has not run before, and it is the
-    slowest of the run at every size; this figure shows what the clicks after it take.
+    The first click of each kind in a visit runs code the page has not run before. In the runs
+    recorded so far the first Accept was the slowest click at every size, so this figure shows
+    what the clicks after the first ones take.
     """
     values = result.accept_ms[1:] + result.next_ms[1:]
     return bench.percentile(values, 0.95) if values else None

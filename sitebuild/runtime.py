@@ -39,8 +39,8 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import Version
 
 LOCK_PATH = Path(__file__).resolve().parents[1] / "runtime" / "lock.json"
-# pip constraints with the lock's wheel versions, so that the build side (which renders the page)
-# installs the versions the browser loads; written with the lock.
+# pip constraints with the lock's wheel versions, written with the lock. The build side renders the
+# page, so it installs the versions that the browser loads.
 CONSTRAINTS_PATH = LOCK_PATH.with_name("constraints.txt")
 
 LOCK_COMMAND = "python -m sitebuild.runtime lock"
