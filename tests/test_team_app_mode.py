@@ -114,14 +114,19 @@ def test_commit_decision_saves_and_moves(mode):
     assert outcome.conflicts == ()
 
 
-def test_commit_conflict_shows_other_review(mode):
+def reject_after_alice_accepts(mode):
+    """Return Bob's session and the outcome of his Reject of record 0 after Alice accepted it."""
     alice = open_as(mode, "alice")
     bob = open_as(mode, "bob")
     alice_state = alice.start(fresh_state(mode)).state
     bob_state = bob.start(fresh_state(mode)).state.move_to(0)
     alice.commit(alice_state.accept("Alice's answer"), [0], decision=True)
+    return bob, bob.commit(bob_state.reject(), [0], decision=True)
 
-    outcome = bob.commit(bob_state.reject(), [0], decision=True)
+
+def test_commit_conflict_shows_other_review(mode):
+    _, outcome = reject_after_alice_accepts(mode)
+
     assert len(outcome.conflicts) == 1
     assert outcome.conflicts[0].current.reviewer == "alice"
     assert outcome.state.position == 0
@@ -131,14 +136,9 @@ def test_commit_conflict_shows_other_review(mode):
 
 
 def test_commit_after_conflict_builds_on_other(mode):
-    alice = open_as(mode, "alice")
-    bob = open_as(mode, "bob")
-    alice_state = alice.start(fresh_state(mode)).state
-    bob_state = bob.start(fresh_state(mode)).state.move_to(0)
-    alice.commit(alice_state.accept("Alice's answer"), [0], decision=True)
-    after_conflict = bob.commit(bob_state.reject(), [0], decision=True).state
+    bob, conflicted = reject_after_alice_accepts(mode)
 
-    again = bob.commit(after_conflict.reject(), [0], decision=True)
+    again = bob.commit(conflicted.state.reject(), [0], decision=True)
     assert again.conflicts == ()
     assert mode.store.latest_review(mode.dataset_id, 0).reviewer == "bob"
 
