@@ -780,7 +780,7 @@ def server(input, output, session):
 
     @render.text
     def progress():
-        # Until the saved progress is read nothing can be decided, and the line says so, so that
+        # Nothing can be decided until the saved progress is read. The line shows that, so that
         # "Record i of N" always means the record is ready.
         if not storage_ready():
             return "Loading saved progress…"
@@ -898,9 +898,9 @@ def server(input, output, session):
         state = review.get()
         req(not state.is_done)
         text = input.output_text()
-        # Right after a record change the editor still holds the previous record's text, and a
-        # word diff of two unrelated texts is the slowest step of showing a record. The page sends
-        # the new text next, which renders the diff again.
+        # Right after a record change the editor still contains the previous record's text, and a
+        # word diff of two unrelated outputs costs about as much as rendering the conversation.
+        # The page sends the new text next, which renders the diff again.
         if state.position != editor["position"] or not editor["synced"]:
             return None
         return render_diff(state.original_outputs[state.position], text)

@@ -171,7 +171,7 @@ def test_export_original_rows_status_written(shared_data_dir: Path) -> None:
     assert [row["status"] for row in rows] == ["Accepted", "Rejected", "Pending", "Pending"]
 
 
-def test_export_original_rows_note_labels_round_trip(shared_data_dir: Path) -> None:
+def test_export_rows_note_labels_round_trip(shared_data_dir: Path) -> None:
     dataset = load_dataset_file(shared_data_dir / "langfree-langsmith/sample_data.json")
     reviews = [Review(status="Accepted", note="checked", labels=["tone", "facts"])] + [
         Review() for _ in dataset.records[1:]
@@ -285,7 +285,7 @@ def test_export_normalized_lone_surrogate_escaped() -> None:
     assert json.loads(exported)["review"]["note"] == "\udfff"
 
 
-def test_export_original_pandas_column_covers_rejected_rows() -> None:
+def test_export_pandas_column_covers_rejected() -> None:
     rows = make_rows(3)
     rows[1]["child_run"]["inputs"] = "oops"
     table = {column: {str(index): row[column] for index, row in enumerate(rows)} for column in rows[0]}

@@ -231,7 +231,7 @@ def test_ctrl_enter_accepts_value_set_without_input_events(page, app_url):
     expect(editor(page)).to_have_value("Set by script")
 
 
-def test_ctrl_enter_in_note_keeps_typed_note(page, app_url):
+def test_ctrl_enter_keeps_typed_note(page, app_url):
     open_review(page, app_url)
     page.keyboard.press("n")
     typed = "Typed in the note, accepted at once"
